@@ -1,0 +1,18 @@
+//! # sente: channel sockets for Rust
+//!
+//! A faithful Rust implementation of Clojure's [Sente] (v1.21 wire format and
+//! behaviour): one bidirectional, asynchronous, realtime event channel between
+//! a server and many clients, over WebSocket with an Ajax long-polling
+//! fallback.
+//!
+//! This layer is runtime-free: the data model ([`Value`]), events ([`Event`]),
+//! packers ([`packer`]) and the wire envelope ([`wire`]).
+//!
+//! [Sente]: https://github.com/taoensso/sente
+
+pub mod edn;
+pub mod packer;
+pub mod value;
+
+pub use packer::{Packed, PackedRef, Packer};
+pub use value::Value;

@@ -1,0 +1,542 @@
+//! [`Value`]: the dynamic data model every packer reads and writes.
+//!
+//! It is complete for EDN, so whatever a Clojure(Script) Sente peer sends can
+//! be held, inspected and sent back unchanged: nil, booleans, integers (64-bit
+//! and arbitrary precision), doubles, big decimals, ratios, strings,
+//! characters, keywords, symbols, vectors, lists, maps (insertion-ordered, any
+//! value as key), sets, UUIDs, instants, byte strings and tagged values
+//! (`#my/tag value`, passed through when the tag is unknown).
+//!
+//! Equality follows Clojure's `=` where that is cheap to honour: a vector equals
+//! a list with the same elements, a big integer equals the `Int` of the same
+//! value, maps and sets compare regardless of order, and floats compare by
+//! value with `NaN` equal to itself (so any value can be a map key).
+//!
+//! Your own types travel through [`to_value`] and [`from_value`] (the serde
+//! bridge); see the `serde` module docs for the mapping.
+
+mod inst;
+mod name;
+mod number;
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+pub use inst::Inst;
+pub use name::{Keyword, Symbol};
+pub use number::{BigDec, BigInt, Ratio};
+pub use uuid::Uuid;
+
+/// An insertion-ordered map from values to values.
+pub type Map = indexmap::IndexMap<Value, Value>;
+/// An insertion-ordered set of values.
+pub type Set = indexmap::IndexSet<Value>;
+
+/// A tagged literal `#tag value` whose tag this library does not interpret.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Tagged {
+    /// The tag, e.g. `my.app/point` for `#my.app/point [1 2]`.
+    pub tag: Symbol,
+    /// The tagged value.
+    pub value: Value,
+}
+
+/// A dynamically typed EDN value. See the [module docs](self).
+///
+/// `Value` is 32 bytes; strings, names, byte strings and big numbers are
+/// reference-counted so cloning them is cheap.
+#[derive(Clone, Default)]
+pub enum Value {
+    /// `nil`
+    #[default]
+    Nil,
+    /// `true` / `false`
+    Bool(bool),
+    /// A 64-bit integer.
+    Int(i64),
+    /// An integer of any size (`123N`).
+    BigInt(BigInt),
+    /// A double.
+    Float(f64),
+    /// A decimal of any precision (`1.5M`).
+    BigDec(BigDec),
+    /// A ratio (`1/3`).
+    Ratio(Arc<Ratio>),
+    /// A string.
+    String(Arc<str>),
+    /// A character (`\a`).
+    Char(char),
+    /// A keyword (`:ns/name`).
+    Keyword(Keyword),
+    /// A symbol (`ns/name`).
+    Symbol(Symbol),
+    /// A vector (`[a b]`).
+    Vector(Vec<Value>),
+    /// A list (`(a b)`).
+    List(Vec<Value>),
+    /// A map (`{k v}`), insertion-ordered.
+    Map(Box<Map>),
+    /// A set (`#{a b}`), insertion-ordered.
+    Set(Box<Set>),
+    /// A UUID (`#uuid "…"`).
+    Uuid(Uuid),
+    /// An instant (`#inst "…"`).
+    Inst(Inst),
+    /// A byte string (binary packers carry it natively; EDN has no literal for it).
+    Bytes(Arc<[u8]>),
+    /// A tagged value with a tag we do not interpret.
+    Tagged(Box<Tagged>),
+}
+
+impl Value {
+    /// A keyword value from its text without the colon: `Value::keyword("chsk/state")`.
+    pub fn keyword(full: &str) -> Self {
+        Self::Keyword(Keyword::new(full))
+    }
+
+    /// A symbol value.
+    pub fn symbol(full: &str) -> Self {
+        Self::Symbol(Symbol::new(full))
+    }
+
+    /// A string value.
+    pub fn string(s: impl Into<Arc<str>>) -> Self {
+        Self::String(s.into())
+    }
+
+    /// A vector of the given items.
+    pub fn vector(items: impl IntoIterator<Item = Value>) -> Self {
+        Self::Vector(items.into_iter().collect())
+    }
+
+    /// A map of the given entries (a later duplicate key replaces the earlier value).
+    pub fn map(entries: impl IntoIterator<Item = (Value, Value)>) -> Self {
+        Self::Map(Box::new(entries.into_iter().collect()))
+    }
+
+    /// A set of the given items.
+    pub fn set(items: impl IntoIterator<Item = Value>) -> Self {
+        Self::Set(Box::new(items.into_iter().collect()))
+    }
+
+    /// A tagged value `#tag value`.
+    pub fn tagged(tag: &str, value: Value) -> Self {
+        Self::Tagged(Box::new(Tagged {
+            tag: Symbol::new(tag),
+            value,
+        }))
+    }
+
+    /// True for `nil`.
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Self::Nil)
+    }
+
+    /// Clojure truthiness: everything but `nil` and `false`.
+    pub fn is_truthy(&self) -> bool {
+        !matches!(self, Self::Nil | Self::Bool(false))
+    }
+
+    /// The keyword, if this is one.
+    pub fn as_keyword(&self) -> Option<&Keyword> {
+        match self {
+            Self::Keyword(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// True if this is the keyword with the given text (`"chsk/timeout"`).
+    pub fn is_keyword(&self, full: &str) -> bool {
+        matches!(self, Self::Keyword(k) if k.as_str() == full)
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is an `Int` (or a `BigInt` that fits).
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Self::Int(i) => Some(*i),
+            Self::BigInt(b) => b.to_i64(),
+            _ => None,
+        }
+    }
+
+    /// The number as a double, for any numeric variant.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Self::Int(i) => Some(*i as f64),
+            Self::Float(f) => Some(*f),
+            Self::BigInt(b) => b.as_str().parse().ok(),
+            Self::BigDec(d) => Some(d.to_f64()),
+            Self::Ratio(r) => Some(r.to_f64()),
+            _ => None,
+        }
+    }
+
+    /// The elements, if this is a vector or a list.
+    pub fn as_seq(&self) -> Option<&[Value]> {
+        match self {
+            Self::Vector(v) | Self::List(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The map, if this is one.
+    pub fn as_map(&self) -> Option<&Map> {
+        match self {
+            Self::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Looks a key up in a map value; `None` when absent or not a map.
+    pub fn get(&self, key: &Value) -> Option<&Value> {
+        self.as_map()?.get(key)
+    }
+
+    /// A short name of the variant, for error messages (`"vector"`, `"keyword"`, …).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Nil => "nil",
+            Self::Bool(_) => "boolean",
+            Self::Int(_) => "integer",
+            Self::BigInt(_) => "bigint",
+            Self::Float(_) => "double",
+            Self::BigDec(_) => "bigdec",
+            Self::Ratio(_) => "ratio",
+            Self::String(_) => "string",
+            Self::Char(_) => "char",
+            Self::Keyword(_) => "keyword",
+            Self::Symbol(_) => "symbol",
+            Self::Vector(_) => "vector",
+            Self::List(_) => "list",
+            Self::Map(_) => "map",
+            Self::Set(_) => "set",
+            Self::Uuid(_) => "uuid",
+            Self::Inst(_) => "inst",
+            Self::Bytes(_) => "bytes",
+            Self::Tagged(_) => "tagged",
+        }
+    }
+
+    /// The nesting depth: 1 for a scalar, one more per level of collection.
+    ///
+    /// Iterative, so it is safe to call on values of any depth.
+    pub fn depth(&self) -> usize {
+        let mut max = 0;
+        let mut stack: Vec<(&Value, usize)> = vec![(self, 1)];
+        while let Some((v, d)) = stack.pop() {
+            max = max.max(d);
+            match v {
+                Self::Vector(xs) | Self::List(xs) => stack.extend(xs.iter().map(|x| (x, d + 1))),
+                Self::Set(xs) => stack.extend(xs.iter().map(|x| (x, d + 1))),
+                Self::Map(m) => {
+                    for (k, x) in m.iter() {
+                        stack.push((k, d + 1));
+                        stack.push((x, d + 1));
+                    }
+                }
+                Self::Tagged(t) => stack.push((&t.value, d + 1)),
+                _ => {}
+            }
+        }
+        max
+    }
+}
+
+/// Canonical bits of a float for equality and hashing: `-0.0` is `0.0` and all
+/// NaNs are one NaN.
+fn float_key(f: f64) -> u64 {
+    if f == 0.0 {
+        0
+    } else if f.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        f.to_bits()
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Nil, Nil) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (BigInt(a), BigInt(b)) => a == b,
+            (Int(a), BigInt(b)) | (BigInt(b), Int(a)) => b.to_i64() == Some(*a),
+            (Float(a), Float(b)) => float_key(*a) == float_key(*b),
+            (BigDec(a), BigDec(b)) => a == b,
+            (Ratio(a), Ratio(b)) => a == b,
+            (String(a), String(b)) => a == b,
+            (Char(a), Char(b)) => a == b,
+            (Keyword(a), Keyword(b)) => a == b,
+            (Symbol(a), Symbol(b)) => a == b,
+            (Vector(a) | List(a), Vector(b) | List(b)) => a == b,
+            (Map(a), Map(b)) => a == b,
+            (Set(a), Set(b)) => a == b,
+            (Uuid(a), Uuid(b)) => a == b,
+            (Inst(a), Inst(b)) => a == b,
+            (Bytes(a), Bytes(b)) => a == b,
+            (Tagged(a), Tagged(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Value {}
+
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        use Value::*;
+        match self {
+            Nil => state.write_u8(0),
+            Bool(b) => b.hash(state),
+            Int(i) => i.hash(state),
+            BigInt(b) => match b.to_i64() {
+                Some(i) => i.hash(state),
+                None => b.hash(state),
+            },
+            Float(f) => float_key(*f).hash(state),
+            BigDec(d) => d.hash(state),
+            Ratio(r) => r.hash(state),
+            String(s) => s.hash(state),
+            Char(c) => c.hash(state),
+            Keyword(k) => {
+                state.write_u8(1);
+                k.hash(state)
+            }
+            Symbol(s) => {
+                state.write_u8(2);
+                s.hash(state)
+            }
+            Vector(xs) | List(xs) => xs.hash(state),
+            Map(m) => {
+                // Order-independent: maps are equal regardless of order.
+                let mut acc = 0u64;
+                for (k, v) in m.iter() {
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    k.hash(&mut h);
+                    v.hash(&mut h);
+                    acc = acc.wrapping_add(h.finish());
+                }
+                state.write_usize(m.len());
+                state.write_u64(acc);
+            }
+            Set(s) => {
+                let mut acc = 0u64;
+                for x in s.iter() {
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    x.hash(&mut h);
+                    acc = acc.wrapping_add(h.finish());
+                }
+                state.write_usize(s.len());
+                state.write_u64(acc);
+            }
+            Uuid(u) => u.hash(state),
+            Inst(i) => i.hash(state),
+            Bytes(b) => b.hash(state),
+            Tagged(t) => t.hash(state),
+        }
+    }
+}
+
+impl fmt::Debug for Value {
+    /// Debug output is the EDN text, which is what Clojure developers expect to read.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Value {
+    /// Prints the value as EDN, the way Clojure's `pr-str` would.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match crate::edn::to_string(self) {
+            Ok(s) => f.write_str(&s),
+            Err(_) => f.write_str("#sente/unprintable \"value nested too deeply\""),
+        }
+    }
+}
+
+macro_rules! from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(n: $t) -> Self {
+                Value::Int(i64::from(n))
+            }
+        }
+    )*};
+}
+from_int!(i8, i16, i32, i64, u8, u16, u32);
+
+impl From<u64> for Value {
+    /// Values above `i64::MAX` become a [`BigInt`].
+    fn from(n: u64) -> Self {
+        match i64::try_from(n) {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::BigInt(BigInt::from_i128(i128::from(n))),
+        }
+    }
+}
+
+impl From<i128> for Value {
+    /// Values outside the `i64` range become a [`BigInt`].
+    fn from(n: i128) -> Self {
+        match i64::try_from(n) {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::BigInt(BigInt::from_i128(n)),
+        }
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Self {
+        Value::Float(f)
+    }
+}
+
+impl From<f32> for Value {
+    fn from(f: f32) -> Self {
+        Value::Float(f64::from(f))
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<char> for Value {
+    fn from(c: char) -> Self {
+        Value::Char(c)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(Arc::from(s))
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(Arc::from(s))
+    }
+}
+
+impl From<Keyword> for Value {
+    fn from(k: Keyword) -> Self {
+        Value::Keyword(k)
+    }
+}
+
+impl From<Symbol> for Value {
+    fn from(s: Symbol) -> Self {
+        Value::Symbol(s)
+    }
+}
+
+impl From<Uuid> for Value {
+    fn from(u: Uuid) -> Self {
+        Value::Uuid(u)
+    }
+}
+
+impl From<Inst> for Value {
+    fn from(i: Inst) -> Self {
+        Value::Inst(i)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::Vector(v)
+    }
+}
+
+impl From<Map> for Value {
+    fn from(m: Map) -> Self {
+        Value::Map(Box::new(m))
+    }
+}
+
+impl From<Set> for Value {
+    fn from(s: Set) -> Self {
+        Value::Set(Box::new(s))
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    /// `None` becomes `nil`.
+    fn from(o: Option<T>) -> Self {
+        o.map_or(Value::Nil, Into::into)
+    }
+}
+
+impl FromIterator<Value> for Value {
+    /// Collects into a vector.
+    fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Self {
+        Value::Vector(iter.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::hash_map::DefaultHasher;
+
+    fn hash_of(v: &Value) -> u64 {
+        let mut h = DefaultHasher::new();
+        v.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn equality_follows_clojure_where_cheap() {
+        let v = Value::vector([Value::from(1), Value::from(2)]);
+        let l = Value::List(vec![Value::from(1), Value::from(2)]);
+        assert_eq!(v, l);
+        assert_eq!(hash_of(&v), hash_of(&l));
+        let big = Value::BigInt(BigInt::parse("7").unwrap());
+        assert_eq!(big, Value::Int(7));
+        assert_eq!(hash_of(&big), hash_of(&Value::Int(7)));
+        assert_eq!(Value::Float(f64::NAN), Value::Float(f64::NAN));
+        assert_eq!(Value::Float(-0.0), Value::Float(0.0));
+        assert_ne!(Value::Int(1), Value::Float(1.0));
+        assert_ne!(Value::keyword("a"), Value::symbol("a"));
+        assert_ne!(Value::keyword("a"), Value::from("a"));
+    }
+
+    #[test]
+    fn maps_compare_and_hash_regardless_of_order() {
+        let a = Value::map([(Value::keyword("a"), 1.into()), (Value::keyword("b"), 2.into())]);
+        let b = Value::map([(Value::keyword("b"), 2.into()), (Value::keyword("a"), 1.into())]);
+        assert_eq!(a, b);
+        assert_eq!(hash_of(&a), hash_of(&b));
+    }
+
+    #[test]
+    fn value_stays_small() {
+        assert_eq!(std::mem::size_of::<Value>(), 32);
+    }
+
+    #[test]
+    fn depth_is_iterative() {
+        let mut v = Value::Nil;
+        for _ in 0..10 {
+            v = Value::vector([v]);
+        }
+        assert_eq!(v.depth(), 11);
+        assert!(Value::from(true).is_truthy());
+        assert!(!Value::Nil.is_truthy());
+        assert!(!Value::Bool(false).is_truthy());
+    }
+}
