@@ -11,8 +11,11 @@
 //! [Sente]: https://github.com/taoensso/sente
 
 pub mod edn;
+pub mod event;
 pub mod packer;
 pub mod value;
+pub mod wire;
 
+pub use event::{Event, EventError, EventId};
 pub use packer::{Packed, PackedRef, Packer};
 pub use value::Value;

@@ -3,7 +3,7 @@ mod support;
 
 use proptest::prelude::*;
 use sente::packer::{EdnPacker, PackedRef, Packer};
-use support::{arb_value, Caps};
+use support::{Caps, arb_value};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]

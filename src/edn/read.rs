@@ -48,7 +48,22 @@ fn is_ws(b: u8) -> bool {
 
 /// Characters that end a token (tools.reader's macro-terminating set plus whitespace).
 fn is_terminator(b: u8) -> bool {
-    is_ws(b) || matches!(b, b'"' | b';' | b'@' | b'^' | b'`' | b'~' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'\\')
+    is_ws(b)
+        || matches!(
+            b,
+            b'"' | b';'
+                | b'@'
+                | b'^'
+                | b'`'
+                | b'~'
+                | b'('
+                | b')'
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'\\'
+        )
 }
 
 impl<'a> Reader<'a> {
@@ -56,7 +71,12 @@ impl<'a> Reader<'a> {
         UnpackError::new(PACKER, kind, Some(self.i), detail)
     }
 
-    fn err_at(&self, at: usize, kind: Kind, detail: impl Into<std::borrow::Cow<'static, str>>) -> UnpackError {
+    fn err_at(
+        &self,
+        at: usize,
+        kind: Kind,
+        detail: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> UnpackError {
         UnpackError::new(PACKER, kind, Some(at), detail)
     }
 
@@ -93,7 +113,10 @@ impl<'a> Reader<'a> {
 
     fn read(&mut self, depth: usize) -> Result<Value, UnpackError> {
         if depth > self.max_depth {
-            return Err(self.err(Kind::TooDeep, format!("more than {} levels", self.max_depth)));
+            return Err(self.err(
+                Kind::TooDeep,
+                format!("more than {} levels", self.max_depth),
+            ));
         }
         let start = self.i;
         let Some(b) = self.peek() else {
@@ -116,8 +139,12 @@ impl<'a> Reader<'a> {
             b'\\' => self.read_char(),
             b':' => self.read_keyword(),
             b'#' => self.read_dispatch(depth),
-            b')' | b']' | b'}' => Err(self.err(Kind::Syntax, format!("unmatched delimiter '{}'", b as char))),
-            b'@' | b'^' | b'`' | b'~' => Err(self.err(Kind::Syntax, format!("'{}' is not valid in EDN", b as char))),
+            b')' | b']' | b'}' => {
+                Err(self.err(Kind::Syntax, format!("unmatched delimiter '{}'", b as char)))
+            }
+            b'@' | b'^' | b'`' | b'~' => {
+                Err(self.err(Kind::Syntax, format!("'{}' is not valid in EDN", b as char)))
+            }
             _ => {
                 let tok = self.token();
                 self.read_atom(start, tok)
@@ -130,7 +157,11 @@ impl<'a> Reader<'a> {
         loop {
             self.skip_ws()?;
             match self.peek() {
-                None => return Err(self.err(Kind::UnexpectedEnd, format!("expected '{}'", close as char))),
+                None => {
+                    return Err(
+                        self.err(Kind::UnexpectedEnd, format!("expected '{}'", close as char))
+                    );
+                }
                 Some(b) if b == close => {
                     self.i += 1;
                     return Ok(items);
@@ -140,10 +171,19 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn read_map(&mut self, start: usize, depth: usize, ns: Option<&str>) -> Result<Value, UnpackError> {
+    fn read_map(
+        &mut self,
+        start: usize,
+        depth: usize,
+        ns: Option<&str>,
+    ) -> Result<Value, UnpackError> {
         let items = self.read_items(b'}', depth)?;
         if items.len() % 2 != 0 {
-            return Err(self.err_at(start, Kind::Syntax, "map literal must contain an even number of forms"));
+            return Err(self.err_at(
+                start,
+                Kind::Syntax,
+                "map literal must contain an even number of forms",
+            ));
         }
         let mut map = Map::with_capacity(items.len() / 2);
         let mut it = items.into_iter();
@@ -152,7 +192,11 @@ impl<'a> Reader<'a> {
                 k = qualify(k, ns);
             }
             if map.contains_key(&k) {
-                return Err(self.err_at(start, Kind::DuplicateKey, format!("duplicate map key {k}")));
+                return Err(self.err_at(
+                    start,
+                    Kind::DuplicateKey,
+                    format!("duplicate map key {k}"),
+                ));
             }
             map.insert(k, v);
         }
@@ -169,7 +213,11 @@ impl<'a> Reader<'a> {
                 let mut set = Set::with_capacity(items.len());
                 for x in items {
                     if set.contains(&x) {
-                        return Err(self.err_at(start, Kind::DuplicateKey, format!("duplicate set element {x}")));
+                        return Err(self.err_at(
+                            start,
+                            Kind::DuplicateKey,
+                            format!("duplicate set element {x}"),
+                        ));
                     }
                     set.insert(x);
                 }
@@ -182,7 +230,11 @@ impl<'a> Reader<'a> {
                     "Inf" => Ok(Value::Float(f64::INFINITY)),
                     "-Inf" => Ok(Value::Float(f64::NEG_INFINITY)),
                     "NaN" => Ok(Value::Float(f64::NAN)),
-                    _ => Err(self.err_at(start, Kind::InvalidLiteral, format!("unknown symbolic value ##{tok}"))),
+                    _ => Err(self.err_at(
+                        start,
+                        Kind::InvalidLiteral,
+                        format!("unknown symbolic value ##{tok}"),
+                    )),
                 }
             }
             Some(b':') => {
@@ -212,28 +264,34 @@ impl<'a> Reader<'a> {
                 self.tagged(&tag, value, value_at)
             }
             None => Err(self.err(Kind::UnexpectedEnd, "expected a dispatch form after '#'")),
-            Some(b) => Err(self.err_at(start, Kind::Syntax, format!("unsupported dispatch '#{}'", b as char))),
+            Some(b) => Err(self.err_at(
+                start,
+                Kind::Syntax,
+                format!("unsupported dispatch '#{}'", b as char),
+            )),
         }
     }
 
     fn tagged(&self, tag: &str, value: Value, at: usize) -> Result<Value, UnpackError> {
         match tag {
             "inst" => match &value {
-                Value::String(s) => Inst::parse_rfc3339(s)
-                    .map(Value::Inst)
-                    .ok_or_else(|| self.err_at(at, Kind::InvalidLiteral, format!("invalid #inst {s:?}"))),
+                Value::String(s) => Inst::parse_rfc3339(s).map(Value::Inst).ok_or_else(|| {
+                    self.err_at(at, Kind::InvalidLiteral, format!("invalid #inst {s:?}"))
+                }),
                 _ => Err(self.err_at(at, Kind::InvalidLiteral, "#inst takes a string")),
             },
             "uuid" => match &value {
-                Value::String(s) => Uuid::try_parse(s)
-                    .map(Value::Uuid)
-                    .map_err(|_| self.err_at(at, Kind::InvalidLiteral, format!("invalid #uuid {s:?}"))),
+                Value::String(s) => Uuid::try_parse(s).map(Value::Uuid).map_err(|_| {
+                    self.err_at(at, Kind::InvalidLiteral, format!("invalid #uuid {s:?}"))
+                }),
                 _ => Err(self.err_at(at, Kind::InvalidLiteral, "#uuid takes a string")),
             },
             "sente/bytes" => match &value {
                 Value::String(s) => super::base64_decode(s)
                     .map(|b| Value::Bytes(Arc::from(b)))
-                    .ok_or_else(|| self.err_at(at, Kind::InvalidLiteral, "#sente/bytes takes base64 text")),
+                    .ok_or_else(|| {
+                        self.err_at(at, Kind::InvalidLiteral, "#sente/bytes takes base64 text")
+                    }),
                 _ => Err(self.err_at(at, Kind::InvalidLiteral, "#sente/bytes takes a string")),
             },
             _ => Ok(Value::Tagged(Box::new(Tagged {
@@ -271,9 +329,12 @@ impl<'a> Reader<'a> {
             return Err(self.err_at(start, Kind::Syntax, "unexpected character"));
         }
         let b = tok.as_bytes();
-        let numeric = b[0].is_ascii_digit() || (matches!(b[0], b'+' | b'-') && b.len() > 1 && b[1].is_ascii_digit());
+        let numeric = b[0].is_ascii_digit()
+            || (matches!(b[0], b'+' | b'-') && b.len() > 1 && b[1].is_ascii_digit());
         if numeric {
-            return parse_number(tok).ok_or_else(|| self.err_at(start, Kind::InvalidLiteral, format!("invalid number {tok}")));
+            return parse_number(tok).ok_or_else(|| {
+                self.err_at(start, Kind::InvalidLiteral, format!("invalid number {tok}"))
+            });
         }
         match tok {
             "nil" => Ok(Value::Nil),
@@ -333,11 +394,21 @@ impl<'a> Reader<'a> {
                                 }
                             }
                             if n > 0o377 {
-                                return Err(self.err_at(esc_at, Kind::InvalidLiteral, "octal escape out of range"));
+                                return Err(self.err_at(
+                                    esc_at,
+                                    Kind::InvalidLiteral,
+                                    "octal escape out of range",
+                                ));
                             }
                             out.push(char::from_u32(n).unwrap_or('\u{fffd}'));
                         }
-                        _ => return Err(self.err_at(esc_at, Kind::InvalidLiteral, format!("unsupported escape \\{}", e as char))),
+                        _ => {
+                            return Err(self.err_at(
+                                esc_at,
+                                Kind::InvalidLiteral,
+                                format!("unsupported escape \\{}", e as char),
+                            ));
+                        }
                     }
                     run = self.i;
                 }
@@ -355,7 +426,9 @@ impl<'a> Reader<'a> {
             let lo = self.hex4(esc_at)?;
             if (0xDC00..0xE000).contains(&lo) {
                 let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                return char::from_u32(c).ok_or_else(|| self.err_at(esc_at, Kind::InvalidLiteral, "invalid surrogate pair"));
+                return char::from_u32(c).ok_or_else(|| {
+                    self.err_at(esc_at, Kind::InvalidLiteral, "invalid surrogate pair")
+                });
             }
             self.i = save;
         }
@@ -368,9 +441,12 @@ impl<'a> Reader<'a> {
             .text
             .get(self.i..self.i + 4)
             .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
-            .ok_or_else(|| self.err_at(esc_at, Kind::InvalidLiteral, "\\u needs four hex digits"))?;
+            .ok_or_else(|| {
+                self.err_at(esc_at, Kind::InvalidLiteral, "\\u needs four hex digits")
+            })?;
         self.i += 4;
-        u32::from_str_radix(digits, 16).map_err(|_| self.err_at(esc_at, Kind::InvalidLiteral, "bad \\u escape"))
+        u32::from_str_radix(digits, 16)
+            .map_err(|_| self.err_at(esc_at, Kind::InvalidLiteral, "bad \\u escape"))
     }
 
     fn read_char(&mut self) -> Result<Value, UnpackError> {
@@ -378,7 +454,11 @@ impl<'a> Reader<'a> {
         self.i += 1;
         // The first character is taken whatever it is; then the token continues.
         let Some(first) = self.text[self.i..].chars().next() else {
-            return Err(self.err_at(start, Kind::UnexpectedEnd, "expected a character after '\\'"));
+            return Err(self.err_at(
+                start,
+                Kind::UnexpectedEnd,
+                "expected a character after '\\'",
+            ));
         };
         self.i += first.len_utf8();
         let rest_start = self.i;
@@ -399,22 +479,39 @@ impl<'a> Reader<'a> {
             "backspace" => Some('\u{8}'),
             "formfeed" => Some('\u{c}'),
             "return" => Some('\r'),
-            _ if tok.len() == 5 && tok.starts_with('u') => u32::from_str_radix(&tok[1..], 16).ok().and_then(char::from_u32),
+            _ if tok.len() == 5 && tok.starts_with('u') => u32::from_str_radix(&tok[1..], 16)
+                .ok()
+                .and_then(char::from_u32),
             _ if tok.starts_with('o') && (2..=4).contains(&tok.len()) => {
-                u32::from_str_radix(&tok[1..], 8).ok().filter(|n| *n <= 0o377).and_then(char::from_u32)
+                u32::from_str_radix(&tok[1..], 8)
+                    .ok()
+                    .filter(|n| *n <= 0o377)
+                    .and_then(char::from_u32)
             }
             _ => None,
         };
-        c.map(Value::Char).ok_or_else(|| self.err_at(start, Kind::InvalidLiteral, format!("unsupported character \\{tok}")))
+        c.map(Value::Char).ok_or_else(|| {
+            self.err_at(
+                start,
+                Kind::InvalidLiteral,
+                format!("unsupported character \\{tok}"),
+            )
+        })
     }
 }
 
 /// Applies a namespaced-map prefix to a key: `:a` becomes `:ns/a`, `:_/a` becomes `:a`.
 fn qualify(k: Value, ns: &str) -> Value {
     match &k {
-        Value::Keyword(kw) if kw.namespace().is_none() => Value::Keyword(Keyword::namespaced(ns, kw.as_str())),
-        Value::Keyword(kw) if kw.namespace() == Some("_") => Value::Keyword(Keyword::new(kw.name())),
-        Value::Symbol(s) if s.namespace().is_none() => Value::Symbol(Symbol::namespaced(ns, s.as_str())),
+        Value::Keyword(kw) if kw.namespace().is_none() => {
+            Value::Keyword(Keyword::namespaced(ns, kw.as_str()))
+        }
+        Value::Keyword(kw) if kw.namespace() == Some("_") => {
+            Value::Keyword(Keyword::new(kw.name()))
+        }
+        Value::Symbol(s) if s.namespace().is_none() => {
+            Value::Symbol(Symbol::namespaced(ns, s.as_str()))
+        }
         _ => k,
     }
 }
@@ -432,7 +529,9 @@ pub(crate) fn is_symbol_text(s: &str) -> bool {
         return false;
     }
     // A leading digit (or sign + digit) would read as a number.
-    if b[0].is_ascii_digit() || (matches!(b[0], b'+' | b'-' | b'.') && b.len() > 1 && b[1].is_ascii_digit()) {
+    if b[0].is_ascii_digit()
+        || (matches!(b[0], b'+' | b'-' | b'.') && b.len() > 1 && b[1].is_ascii_digit())
+    {
         return false;
     }
     if b[0] == b'#' {
@@ -442,7 +541,10 @@ pub(crate) fn is_symbol_text(s: &str) -> bool {
         None => true,
         Some(i) => {
             let (ns, name) = (&s[..i], &s[i + 1..]);
-            !ns.is_empty() && !name.is_empty() && (name == "/" || !name.contains('/')) && !name.as_bytes()[0].is_ascii_digit()
+            !ns.is_empty()
+                && !name.is_empty()
+                && (name == "/" || !name.contains('/'))
+                && !name.as_bytes()[0].is_ascii_digit()
         }
     }
 }
@@ -456,7 +558,11 @@ pub(crate) fn parse_number(tok: &str) -> Option<Value> {
         _ => (false, tok),
     };
     if let Some((n, d)) = body.split_once('/') {
-        if n.is_empty() || d.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || !d.bytes().all(|b| b.is_ascii_digit()) {
+        if n.is_empty()
+            || d.is_empty()
+            || !n.bytes().all(|b| b.is_ascii_digit())
+            || !d.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let num = BigInt::parse(&format!("{}{n}", if neg { "-" } else { "" }))?;
@@ -464,11 +570,18 @@ pub(crate) fn parse_number(tok: &str) -> Option<Value> {
         return Ratio::new(num, den).map(|r| Value::Ratio(Arc::new(r)));
     }
     if let Some(dec) = body.strip_suffix('M') {
-        let text = if neg { format!("-{dec}") } else { dec.to_owned() };
+        let text = if neg {
+            format!("-{dec}")
+        } else {
+            dec.to_owned()
+        };
         return BigDec::parse(&text).map(Value::BigDec);
     }
     if body.contains(['.', 'e', 'E']) && !body.starts_with("0x") && !body.starts_with("0X") {
-        if !body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')) {
+        if !body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+        {
             return None;
         }
         BigDec::parse(body)?; // validates the shape
@@ -479,16 +592,17 @@ pub(crate) fn parse_number(tok: &str) -> Option<Value> {
         Some(b) => (b, true),
         None => (body, false),
     };
-    let (radix, digits) = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        (16, h)
-    } else if let Some((r, d)) = body.split_once(['r', 'R']) {
-        let r: u32 = r.parse().ok().filter(|r| (2..=36).contains(r))?;
-        (r, d)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (8, &body[1..])
-    } else {
-        (10, body)
-    };
+    let (radix, digits) =
+        if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, h)
+        } else if let Some((r, d)) = body.split_once(['r', 'R']) {
+            let r: u32 = r.parse().ok().filter(|r| (2..=36).contains(r))?;
+            (r, d)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
@@ -498,11 +612,16 @@ pub(crate) fn parse_number(tok: &str) -> Option<Value> {
                 return Some(Value::Int(i));
             }
         }
-        return BigInt::parse(&format!("{}{digits}", if neg { "-" } else { "" })).map(Value::BigInt);
+        return BigInt::parse(&format!("{}{digits}", if neg { "-" } else { "" }))
+            .map(Value::BigInt);
     }
     // Non-decimal radix: up to i128 (a 128-bit literal is plenty for a wire format).
     let mag = u128::from_str_radix(digits, radix).ok()?;
-    let n = if neg { 0i128.checked_sub_unsigned(mag)? } else { i128::try_from(mag).ok()? };
+    let n = if neg {
+        0i128.checked_sub_unsigned(mag)?
+    } else {
+        i128::try_from(mag).ok()?
+    };
     if big {
         return Some(Value::BigInt(BigInt::from_i128(n)));
     }

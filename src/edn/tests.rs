@@ -42,8 +42,10 @@ fn reads_whitespace_comments_and_discards() {
 
 #[test]
 fn reads_numbers() {
-    assert_eq!(rt("[1 -2 +3 123N 1.5 1.5M 1/3 -1/2 0x1F 017 2r101 1e3 36rZZ]"),
-        "[1 -2 3 123N 1.5 1.5M 1/3 -1/2 31 15 5 1000.0 1295]");
+    assert_eq!(
+        rt("[1 -2 +3 123N 1.5 1.5M 1/3 -1/2 0x1F 017 2r101 1e3 36rZZ]"),
+        "[1 -2 3 123N 1.5 1.5M 1/3 -1/2 31 15 5 1000.0 1295]"
+    );
     assert_eq!(rt("9223372036854775808"), "9223372036854775808N");
     assert_eq!(rt("-9223372036854775808"), "-9223372036854775808");
     assert_eq!(rt("[##Inf ##-Inf ##NaN]"), "[##Inf ##-Inf ##NaN]");
@@ -54,9 +56,15 @@ fn reads_numbers() {
 
 #[test]
 fn reads_strings_and_chars() {
-    assert_eq!(from_str(r#""a\tb\u00e9\"\\\101""#).unwrap(), Value::from("a\tbé\"\\A"));
+    assert_eq!(
+        from_str(r#""a\tb\u00e9\"\\\101""#).unwrap(),
+        Value::from("a\tbé\"\\A")
+    );
     assert_eq!(from_str(r#""\ud83d\ude00""#).unwrap(), Value::from("😀"));
-    assert_eq!(rt(r"[\a \newline \space \u0041 \o101 \é]"), r"[\a \newline \space \A \A \é]");
+    assert_eq!(
+        rt(r"[\a \newline \space \u0041 \o101 \é]"),
+        r"[\a \newline \space \A \A \é]"
+    );
     assert_eq!(from_str(r"\(").unwrap(), Value::Char('('));
     assert!(from_str(r"\foo").is_err());
 }
@@ -67,7 +75,10 @@ fn reads_names() {
         from_str(":chsk/handshake").unwrap(),
         Value::Keyword(Keyword::new("chsk/handshake"))
     );
-    assert_eq!(rt("[foo my.ns/bar / + - nil true false]"), "[foo my.ns/bar / + - nil true false]");
+    assert_eq!(
+        rt("[foo my.ns/bar / + - nil true false]"),
+        "[foo my.ns/bar / + - nil true false]"
+    );
     assert_eq!(rt("#:a{:b 1 :_/c 2 :d/e 3}"), "{:a/b 1, :c 2, :d/e 3}");
     assert!(from_str("::auto").is_err());
     assert!(from_str(":").is_err());
@@ -75,11 +86,20 @@ fn reads_names() {
 
 #[test]
 fn reads_collections() {
-    assert_eq!(rt("(1 (2) [3 #{4}] {[1] {:a nil}})"), "(1 (2) [3 #{4}] {[1] {:a nil}})");
+    assert_eq!(
+        rt("(1 (2) [3 #{4}] {[1] {:a nil}})"),
+        "(1 (2) [3 #{4}] {[1] {:a nil}})"
+    );
     let err = from_str("{:a 1 :a 2}").unwrap_err();
     assert_eq!(err.kind(), UnpackErrorKind::DuplicateKey);
-    assert_eq!(from_str("#{1 1}").unwrap_err().kind(), UnpackErrorKind::DuplicateKey);
-    assert_eq!(from_str("{:a}").unwrap_err().kind(), UnpackErrorKind::Syntax);
+    assert_eq!(
+        from_str("#{1 1}").unwrap_err().kind(),
+        UnpackErrorKind::DuplicateKey
+    );
+    assert_eq!(
+        from_str("{:a}").unwrap_err().kind(),
+        UnpackErrorKind::Syntax
+    );
 }
 
 #[test]
@@ -93,7 +113,10 @@ fn errors_carry_offsets() {
     let e = from_str("{not edn").unwrap_err();
     assert_eq!(e.kind(), UnpackErrorKind::UnexpectedEnd);
     assert_eq!(from_str("]").unwrap_err().offset(), Some(0));
-    assert_eq!(from_str("#uuid \"nope\"").unwrap_err().kind(), UnpackErrorKind::InvalidLiteral);
+    assert_eq!(
+        from_str("#uuid \"nope\"").unwrap_err().kind(),
+        UnpackErrorKind::InvalidLiteral
+    );
     assert_eq!(from_str("@x").unwrap_err().kind(), UnpackErrorKind::Syntax);
     assert!(e.to_string().contains("edn unpack failed"));
 }
@@ -101,10 +124,20 @@ fn errors_carry_offsets() {
 #[test]
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let deep = "[".repeat(100_000);
-    assert_eq!(from_str(&deep).unwrap_err().kind(), UnpackErrorKind::TooDeep);
+    assert_eq!(
+        from_str(&deep).unwrap_err().kind(),
+        UnpackErrorKind::TooDeep
+    );
     let deep_discard = format!("#_{}", "(".repeat(100_000));
-    assert_eq!(from_str(&deep_discard).unwrap_err().kind(), UnpackErrorKind::TooDeep);
-    let ok = format!("{}{}", "[".repeat(DEFAULT_MAX_DEPTH), "]".repeat(DEFAULT_MAX_DEPTH));
+    assert_eq!(
+        from_str(&deep_discard).unwrap_err().kind(),
+        UnpackErrorKind::TooDeep
+    );
+    let ok = format!(
+        "{}{}",
+        "[".repeat(DEFAULT_MAX_DEPTH),
+        "]".repeat(DEFAULT_MAX_DEPTH)
+    );
     assert!(from_str(&ok).is_ok());
     let mut v = Value::Nil;
     for _ in 0..DEFAULT_MAX_DEPTH + 1 {

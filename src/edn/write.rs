@@ -6,7 +6,11 @@ use crate::packer::PackError;
 use crate::value::{Inst, Value};
 
 /// Prints `value` as EDN into `out`, nesting at most `max_depth` levels.
-pub(crate) fn write_value(out: &mut String, value: &Value, max_depth: usize) -> Result<(), PackError> {
+pub(crate) fn write_value(
+    out: &mut String,
+    value: &Value,
+    max_depth: usize,
+) -> Result<(), PackError> {
     Printer { out, max_depth }.value(value, 1)
 }
 

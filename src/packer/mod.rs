@@ -26,9 +26,9 @@ mod error;
 
 use std::sync::Arc;
 
-pub use error::{PackError, UnpackError, UnpackErrorKind};
 #[cfg(feature = "edn")]
 pub use edn::EdnPacker;
+pub use error::{PackError, UnpackError, UnpackErrorKind};
 
 use crate::value::Value;
 

@@ -56,7 +56,10 @@ impl Inst {
     ///
     /// Returns `None` for malformed or out-of-range text.
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
-        let mut p = Cursor { b: text.as_bytes(), i: 0 };
+        let mut p = Cursor {
+            b: text.as_bytes(),
+            i: 0,
+        };
         let year = p.digits(4)? as i64;
         let mut month = 1;
         let mut day = 1;
@@ -168,7 +171,8 @@ impl From<Inst> for SystemTime {
         if i.secs >= 0 {
             UNIX_EPOCH + Duration::new(i.secs as u64, i.nanos)
         } else {
-            UNIX_EPOCH - Duration::from_secs(i.secs.unsigned_abs()) + Duration::from_nanos(u64::from(i.nanos))
+            UNIX_EPOCH - Duration::from_secs(i.secs.unsigned_abs())
+                + Duration::from_nanos(u64::from(i.nanos))
         }
     }
 }
@@ -247,19 +251,30 @@ mod tests {
 
     #[test]
     fn prints_like_clojure_date() {
-        assert_eq!(Inst::from_millis(0).to_rfc3339(), "1970-01-01T00:00:00.000-00:00");
+        assert_eq!(
+            Inst::from_millis(0).to_rfc3339(),
+            "1970-01-01T00:00:00.000-00:00"
+        );
         assert_eq!(
             Inst::from_millis(1_704_067_200_123).to_rfc3339(),
             "2024-01-01T00:00:00.123-00:00"
         );
-        assert_eq!(Inst::from_millis(-1).to_rfc3339(), "1969-12-31T23:59:59.999-00:00");
+        assert_eq!(
+            Inst::from_millis(-1).to_rfc3339(),
+            "1969-12-31T23:59:59.999-00:00"
+        );
     }
 
     #[test]
     fn parses_partial_and_offset_forms() {
-        assert_eq!(Inst::parse_rfc3339("2024").unwrap().millis(), 1_704_067_200_000);
         assert_eq!(
-            Inst::parse_rfc3339("2024-01-01T01:00:00.5+01:00").unwrap().millis(),
+            Inst::parse_rfc3339("2024").unwrap().millis(),
+            1_704_067_200_000
+        );
+        assert_eq!(
+            Inst::parse_rfc3339("2024-01-01T01:00:00.5+01:00")
+                .unwrap()
+                .millis(),
             1_704_067_200_500
         );
         assert_eq!(

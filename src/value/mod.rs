@@ -517,8 +517,14 @@ mod tests {
 
     #[test]
     fn maps_compare_and_hash_regardless_of_order() {
-        let a = Value::map([(Value::keyword("a"), 1.into()), (Value::keyword("b"), 2.into())]);
-        let b = Value::map([(Value::keyword("b"), 2.into()), (Value::keyword("a"), 1.into())]);
+        let a = Value::map([
+            (Value::keyword("a"), 1.into()),
+            (Value::keyword("b"), 2.into()),
+        ]);
+        let b = Value::map([
+            (Value::keyword("b"), 2.into()),
+            (Value::keyword("a"), 1.into()),
+        ]);
         assert_eq!(a, b);
         assert_eq!(hash_of(&a), hash_of(&b));
     }

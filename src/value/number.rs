@@ -167,7 +167,12 @@ impl Ratio {
 
 impl fmt::Debug for Ratio {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.numerator.as_str(), self.denominator.as_str())
+        write!(
+            f,
+            "{}/{}",
+            self.numerator.as_str(),
+            self.denominator.as_str()
+        )
     }
 }
 
@@ -183,7 +188,9 @@ mod tests {
         assert!(BigInt::parse("1.0").is_none());
         assert!(BigInt::parse("-").is_none());
         assert_eq!(
-            BigInt::parse("123456789012345678901234567890").unwrap().to_i64(),
+            BigInt::parse("123456789012345678901234567890")
+                .unwrap()
+                .to_i64(),
             None
         );
     }
@@ -202,6 +209,11 @@ mod tests {
     fn ratio_rejects_zero_denominator() {
         let one = BigInt::parse("1").unwrap();
         assert!(Ratio::new(one.clone(), BigInt::parse("0").unwrap()).is_none());
-        assert_eq!(Ratio::new(one, BigInt::parse("4").unwrap()).unwrap().to_f64(), 0.25);
+        assert_eq!(
+            Ratio::new(one, BigInt::parse("4").unwrap())
+                .unwrap()
+                .to_f64(),
+            0.25
+        );
     }
 }

@@ -52,14 +52,17 @@ impl Caps {
 }
 
 fn name_text() -> impl Strategy<Value = String> {
-    ("[a-z][a-z0-9_?!*-]{0,8}", proptest::option::of("[a-z][a-z0-9.]{0,6}"))
+    (
+        "[a-z][a-z0-9_?!*-]{0,8}",
+        proptest::option::of("[a-z][a-z0-9.]{0,6}"),
+    )
         .prop_filter("reserved words read as nil/true/false", |(n, ns)| {
             ns.is_some() || !matches!(n.as_str(), "nil" | "true" | "false")
         })
         .prop_map(|(n, ns)| match ns {
-        Some(ns) => format!("{ns}/{n}"),
-        None => n,
-    })
+            Some(ns) => format!("{ns}/{n}"),
+            None => n,
+        })
 }
 
 pub fn arb_scalar(caps: Caps) -> BoxedStrategy<Value> {
@@ -69,39 +72,64 @@ pub fn arb_scalar(caps: Caps) -> BoxedStrategy<Value> {
         any::<i64>().prop_map(Value::Int).boxed(),
         (-1000i64..1000).prop_map(Value::Int).boxed(),
         any::<f64>()
-            .prop_filter("finite unless allowed", move |f| caps.non_finite || f.is_finite())
+            .prop_filter("finite unless allowed", move |f| {
+                caps.non_finite || f.is_finite()
+            })
             .prop_map(Value::Float)
             .boxed(),
-        ".{0,20}".prop_map(|s: String| Value::String(Arc::from(s))).boxed(),
+        ".{0,20}"
+            .prop_map(|s: String| Value::String(Arc::from(s)))
+            .boxed(),
     ];
     if caps.keywords {
-        s.push(name_text().prop_map(|n| Value::Keyword(Keyword::new(n))).boxed());
+        s.push(
+            name_text()
+                .prop_map(|n| Value::Keyword(Keyword::new(n)))
+                .boxed(),
+        );
     }
     if caps.symbols {
-        s.push(name_text().prop_map(|n| Value::Symbol(Symbol::new(n))).boxed());
+        s.push(
+            name_text()
+                .prop_map(|n| Value::Symbol(Symbol::new(n)))
+                .boxed(),
+        );
     }
     if caps.chars {
         s.push(any::<char>().prop_map(Value::Char).boxed());
     }
     if caps.big_int {
-        s.push("-?[1-9][0-9]{19,30}".prop_map(|t| Value::BigInt(BigInt::parse(&t).unwrap())).boxed());
+        s.push(
+            "-?[1-9][0-9]{19,30}"
+                .prop_map(|t| Value::BigInt(BigInt::parse(&t).unwrap()))
+                .boxed(),
+        );
     }
     if caps.big_dec {
-        s.push("-?[0-9]{1,5}\\.[0-9]{1,5}".prop_map(|t| Value::BigDec(BigDec::parse(&t).unwrap())).boxed());
+        s.push(
+            "-?[0-9]{1,5}\\.[0-9]{1,5}"
+                .prop_map(|t| Value::BigDec(BigDec::parse(&t).unwrap()))
+                .boxed(),
+        );
     }
     if caps.ratio {
         s.push(
             (any::<i32>(), 1u32..1000)
                 .prop_map(|(n, d)| {
                     Value::Ratio(Arc::new(
-                        Ratio::new(BigInt::from_i128(n.into()), BigInt::from_i128(d.into())).unwrap(),
+                        Ratio::new(BigInt::from_i128(n.into()), BigInt::from_i128(d.into()))
+                            .unwrap(),
                     ))
                 })
                 .boxed(),
         );
     }
     if caps.uuids {
-        s.push(any::<u128>().prop_map(|n| Value::Uuid(Uuid::from_u128(n))).boxed());
+        s.push(
+            any::<u128>()
+                .prop_map(|n| Value::Uuid(Uuid::from_u128(n)))
+                .boxed(),
+        );
     }
     if caps.insts {
         if caps.inst_nanos {
@@ -119,7 +147,11 @@ pub fn arb_scalar(caps: Caps) -> BoxedStrategy<Value> {
         }
     }
     if caps.bytes {
-        s.push(proptest::collection::vec(any::<u8>(), 0..40).prop_map(|b| Value::Bytes(Arc::from(b))).boxed());
+        s.push(
+            proptest::collection::vec(any::<u8>(), 0..40)
+                .prop_map(|b| Value::Bytes(Arc::from(b)))
+                .boxed(),
+        );
     }
     proptest::strategy::Union::new(s).boxed()
 }
@@ -134,7 +166,9 @@ fn arb_key(caps: Caps) -> BoxedStrategy<Value> {
         ]
         .boxed()
     } else {
-        ".{0,10}".prop_map(|s: String| Value::String(Arc::from(s))).boxed()
+        ".{0,10}"
+            .prop_map(|s: String| Value::String(Arc::from(s)))
+            .boxed()
     }
 }
 
@@ -143,16 +177,26 @@ pub fn arb_value(caps: Caps) -> BoxedStrategy<Value> {
     arb_scalar(caps)
         .prop_recursive(4, 64, 8, move |inner| {
             let mut s: Vec<BoxedStrategy<Value>> = vec![
-                proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Vector).boxed(),
+                proptest::collection::vec(inner.clone(), 0..8)
+                    .prop_map(Value::Vector)
+                    .boxed(),
                 proptest::collection::vec((arb_key(caps), inner.clone()), 0..6)
                     .prop_map(Value::map)
                     .boxed(),
             ];
             if caps.lists {
-                s.push(proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::List).boxed());
+                s.push(
+                    proptest::collection::vec(inner.clone(), 0..8)
+                        .prop_map(Value::List)
+                        .boxed(),
+                );
             }
             if caps.sets {
-                s.push(proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::set).boxed());
+                s.push(
+                    proptest::collection::vec(inner.clone(), 0..8)
+                        .prop_map(Value::set)
+                        .boxed(),
+                );
             }
             if caps.tagged {
                 s.push(
