@@ -13,6 +13,7 @@
 pub mod edn;
 pub mod event;
 pub mod packer;
+pub mod server;
 pub mod value;
 pub mod wire;
 

@@ -1,0 +1,949 @@
+//! The sans-IO server state machine.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use indexmap::IndexMap;
+
+use super::config::{ConfigError, ServerConfig};
+use super::types::*;
+use crate::event::{Event, ids};
+use crate::packer::{PackError, Packed, PackedRef, Packer};
+use crate::value::Value;
+use crate::wire::{self, WireError};
+
+/// One client (tab, device) of a user on one transport: Sente's conns entry.
+#[derive(Debug)]
+struct Client {
+    /// The open channel: the WebSocket, or the held long-poll.
+    channel: Option<ConnId>,
+    /// The id of the latest channel (Sente's conn-id): a grace timer or
+    /// long-poll timeout for an older one is stale.
+    generation: ConnId,
+    /// Packed push batches waiting for the client to have a channel again.
+    pending: VecDeque<(Arc<Packed>, usize)>,
+}
+
+/// A live WebSocket.
+#[derive(Debug)]
+struct WsConn {
+    uid: Value,
+    client_id: Arc<str>,
+    last_inbound: Instant,
+    /// Set when a server ping went out with no message since.
+    ping_sent_at: Option<Instant>,
+}
+
+/// Events buffered for one user and transport before a batch goes out.
+#[derive(Debug)]
+struct SendBuffer {
+    events: Vec<Event>,
+    serial: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Timer {
+    Flush {
+        transport: Transport,
+        uid: Value,
+        serial: u64,
+    },
+    KeepAlive {
+        conn: ConnId,
+    },
+    LongPoll {
+        uid: Value,
+        client_id: Arc<str>,
+        conn: ConnId,
+    },
+    PostReply {
+        post: ConnId,
+    },
+    Grace {
+        transport: Transport,
+        uid: Value,
+        client_id: Arc<str>,
+        generation: ConnId,
+    },
+}
+
+type Clients = HashMap<Value, IndexMap<Arc<str>, Client>>;
+
+/// The server half of Sente as a state machine: no sockets, no clock, no
+/// tasks. A driver feeds it what happened and carries out what it asks.
+///
+/// # How to drive it
+/// * **Inputs** (`handle_*`-style calls, each taking the current `Instant`):
+///   [`ws_open`](Self::ws_open), [`ws_message`](Self::ws_message),
+///   [`ws_closed`](Self::ws_closed), [`ajax_get`](Self::ajax_get),
+///   [`ajax_poll_closed`](Self::ajax_poll_closed),
+///   [`ajax_post`](Self::ajax_post), [`ajax_post_closed`](Self::ajax_post_closed),
+///   and [`handle_timeout`](Self::handle_timeout) when the deadline from
+///   [`poll_timeout`](Self::poll_timeout) has passed.
+/// * **Application calls**: [`send`](Self::send), [`reply`](Self::reply),
+///   [`close_uid`](Self::close_uid), [`connected_uids`](Self::connected_uids).
+/// * **Outputs**: after any call, drain [`poll_output`](Self::poll_output)
+///   and carry each [`Output`] out in order, then re-arm the timer with
+///   [`poll_timeout`](Self::poll_timeout).
+#[derive(Debug)]
+pub struct ServerCore {
+    config: ServerConfig,
+    packer: Arc<dyn Packer>,
+    next_id: u64,
+    ws_clients: Clients,
+    ajax_clients: Clients,
+    ws_conns: HashMap<ConnId, WsConn>,
+    posts: HashSet<ConnId>,
+    buffers: HashMap<(Transport, Value), SendBuffer>,
+    timers: BTreeMap<(Instant, u64), Timer>,
+    outputs: VecDeque<Output>,
+    connected: ConnectedUids,
+    connected_version: u64,
+}
+
+impl std::fmt::Debug for dyn Packer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Packer({})", self.name())
+    }
+}
+
+impl ServerCore {
+    /// A core with this configuration and packer.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when the configuration is one Sente would refuse.
+    pub fn new(config: ServerConfig, packer: Arc<dyn Packer>) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            packer,
+            next_id: 1,
+            ws_clients: HashMap::new(),
+            ajax_clients: HashMap::new(),
+            ws_conns: HashMap::new(),
+            posts: HashSet::new(),
+            buffers: HashMap::new(),
+            timers: BTreeMap::new(),
+            outputs: VecDeque::new(),
+            connected: ConnectedUids::default(),
+            connected_version: 0,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The packer.
+    pub fn packer(&self) -> &Arc<dyn Packer> {
+        &self.packer
+    }
+
+    fn fresh_id(&mut self) -> ConnId {
+        let id = ConnId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    fn schedule(&mut self, at: Instant, timer: Timer) {
+        let seq = self.next_id;
+        self.next_id += 1;
+        self.timers.insert((at, seq), timer);
+    }
+
+    fn clients_mut(&mut self, t: Transport) -> &mut Clients {
+        match t {
+            Transport::Ws => &mut self.ws_clients,
+            Transport::Ajax => &mut self.ajax_clients,
+        }
+    }
+
+    fn clients(&self, t: Transport) -> &Clients {
+        match t {
+            Transport::Ws => &self.ws_clients,
+            Transport::Ajax => &self.ajax_clients,
+        }
+    }
+
+    fn emit_event(
+        &mut self,
+        event: Event,
+        uid: &Value,
+        client_id: &Arc<str>,
+        transport: Transport,
+        conn: ConnId,
+        reply: Option<ReplyTo>,
+    ) {
+        self.outputs.push_back(Output::Event(Box::new(Incoming {
+            event,
+            uid: uid.clone(),
+            client_id: client_id.clone(),
+            transport,
+            conn,
+            reply,
+        })));
+    }
+
+    /// Registers a client (or replaces its channel) and counts the user as
+    /// connected, with `chsk/uidport-open` on the user's first connection.
+    fn attach(
+        &mut self,
+        t: Transport,
+        uid: &Value,
+        client_id: &Arc<str>,
+        channel: Option<ConnId>,
+        generation: ConnId,
+    ) -> Result<(), ConnectError> {
+        let limit = self.config.max_clients_per_uid;
+        let clients = self.clients_mut(t).entry(uid.clone()).or_default();
+        let full = clients.len() >= limit;
+        match clients.get_mut(client_id) {
+            Some(c) => {
+                c.channel = channel;
+                c.generation = generation;
+            }
+            None if full => {
+                if clients.is_empty() {
+                    self.clients_mut(t).remove(uid);
+                }
+                return Err(ConnectError::TooManyClients {
+                    uid: uid.to_string(),
+                    transport: t.as_str(),
+                    limit,
+                });
+            }
+            None => {
+                clients.insert(
+                    client_id.clone(),
+                    Client {
+                        channel,
+                        generation,
+                        pending: VecDeque::new(),
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Sente's `connect-uid!`: adds the uid to the transport's set and to
+    /// `any`; true when it was not in `any` before.
+    fn connect_uid(&mut self, t: Transport, uid: &Value) -> bool {
+        let set = match t {
+            Transport::Ws => &mut self.connected.ws,
+            Transport::Ajax => &mut self.connected.ajax,
+        };
+        let mut changed = set.insert(uid.clone());
+        let newly = self.connected.any.insert(uid.clone());
+        changed |= newly;
+        if changed {
+            self.connected_version += 1;
+        }
+        newly
+    }
+
+    /// Recomputes the uid's membership from the registry; true when it left `any`.
+    fn recompute_uid(&mut self, uid: &Value) -> bool {
+        let ws = self.ws_clients.get(uid).is_some_and(|c| !c.is_empty());
+        let ajax = self.ajax_clients.get(uid).is_some_and(|c| !c.is_empty());
+        let mut changed = false;
+        for (set, present) in [
+            (&mut self.connected.ws, ws),
+            (&mut self.connected.ajax, ajax),
+        ] {
+            changed |= if present {
+                set.insert(uid.clone())
+            } else {
+                set.shift_remove(uid)
+            };
+        }
+        let was_any = self.connected.any.contains(uid);
+        if !(ws || ajax) && was_any {
+            self.connected.any.shift_remove(uid);
+            changed = true;
+        }
+        if changed {
+            self.connected_version += 1;
+        }
+        was_any && !(ws || ajax)
+    }
+
+    /// Which users are connected, by transport.
+    pub fn connected_uids(&self) -> &ConnectedUids {
+        &self.connected
+    }
+
+    /// A number that changes whenever [`connected_uids`](Self::connected_uids) does.
+    pub fn connected_uids_version(&self) -> u64 {
+        self.connected_version
+    }
+
+    /// Number of clients (tabs, devices) of a user over a transport.
+    pub fn client_count(&self, t: Transport, uid: &Value) -> usize {
+        self.clients(t).get(uid).map_or(0, IndexMap::len)
+    }
+
+    // ---- WebSocket ----------------------------------------------------------
+
+    /// A WebSocket upgrade was accepted: sends the handshake, registers the
+    /// client (replacing an older channel of the same client id), starts the
+    /// keep-alive, and delivers pushes that waited for this client.
+    ///
+    /// # Errors
+    /// [`ConnectError`] when the client id is blank or the user has too many
+    /// clients; the driver should then refuse the upgrade.
+    pub fn ws_open(
+        &mut self,
+        now: Instant,
+        uid: Value,
+        client_id: &str,
+        handshake_data: &Value,
+    ) -> Result<ConnId, ConnectError> {
+        if client_id.trim().is_empty() {
+            return Err(ConnectError::MissingClientId);
+        }
+        let client_id: Arc<str> = Arc::from(client_id);
+        let conn = self.fresh_id();
+        self.attach(Transport::Ws, &uid, &client_id, Some(conn), conn)?;
+        match wire::pack_handshake(&*self.packer, true, &uid, handshake_data) {
+            Ok(hs) => self.outputs.push_back(Output::Transmit {
+                conn,
+                payload: Arc::new(hs),
+            }),
+            Err(e) => self.drop_batch(
+                &uid,
+                &client_id,
+                1,
+                DropReason::PackFailed(format!("handshake: {e}")),
+            ),
+        }
+        self.ws_conns.insert(
+            conn,
+            WsConn {
+                uid: uid.clone(),
+                client_id: client_id.clone(),
+                last_inbound: now,
+                ping_sent_at: None,
+            },
+        );
+        if let Some(window) = self.config.ws_idle_window() {
+            self.schedule(now + window, Timer::KeepAlive { conn });
+        }
+        self.deliver_pending(Transport::Ws, &uid, &client_id);
+        if self.connect_uid(Transport::Ws, &uid) {
+            self.emit_event(
+                Event::reserved(ids::UIDPORT_OPEN, Some(uid.clone())),
+                &uid,
+                &client_id,
+                Transport::Ws,
+                conn,
+                None,
+            );
+        }
+        Ok(conn)
+    }
+
+    /// A frame arrived on a WebSocket. Answers client pings with `"pong"`,
+    /// and delivers the event (or `chsk/bad-package` when it does not unpack;
+    /// the connection stays open).
+    pub fn ws_message(&mut self, now: Instant, conn: ConnId, payload: PackedRef<'_>) {
+        let Some(c) = self.ws_conns.get_mut(&conn) else {
+            return;
+        };
+        c.last_inbound = now;
+        c.ping_sent_at = None;
+        let (uid, client_id) = (c.uid.clone(), c.client_id.clone());
+        match wire::read_client_message(&*self.packer, true, payload) {
+            Ok(msg) => {
+                if msg.is_ping() {
+                    if let Some(cb) = &msg.cb {
+                        if let Ok(pong) = wire::pack_pong(&*self.packer, cb) {
+                            self.outputs.push_back(Output::Transmit {
+                                conn,
+                                payload: Arc::new(pong),
+                            });
+                        }
+                    }
+                    self.emit_event(msg.event, &uid, &client_id, Transport::Ws, conn, None);
+                } else {
+                    let reply = msg.cb.map(|cb| ReplyTo::Ws { conn, cb });
+                    self.emit_event(msg.event, &uid, &client_id, Transport::Ws, conn, reply);
+                }
+            }
+            Err(e) => self.bad_package(&uid, &client_id, Transport::Ws, conn, payload, &e),
+        }
+    }
+
+    fn bad_package(
+        &mut self,
+        uid: &Value,
+        client_id: &Arc<str>,
+        t: Transport,
+        conn: ConnId,
+        payload: PackedRef<'_>,
+        e: &WireError,
+    ) {
+        let raw = match payload {
+            PackedRef::Text(s) => Value::from(s),
+            PackedRef::Binary(b) => Value::Bytes(Arc::from(b)),
+        };
+        let data = Value::map([
+            (Value::keyword("raw"), raw),
+            (Value::keyword("error"), Value::from(e.to_string())),
+        ]);
+        self.emit_event(
+            Event::reserved(ids::BAD_PACKAGE, Some(data)),
+            uid,
+            client_id,
+            t,
+            conn,
+            None,
+        );
+    }
+
+    /// A WebSocket closed (for any reason, possibly more than once). If it
+    /// was the client's current channel, the client is removed after the
+    /// grace period unless it reconnects.
+    pub fn ws_closed(&mut self, now: Instant, conn: ConnId) {
+        let Some(c) = self.ws_conns.remove(&conn) else {
+            return;
+        };
+        self.detach(now, Transport::Ws, &c.uid, &c.client_id, conn);
+    }
+
+    /// The channel `conn` of a client ended: start its grace period if it was current.
+    fn detach(
+        &mut self,
+        now: Instant,
+        t: Transport,
+        uid: &Value,
+        client_id: &Arc<str>,
+        conn: ConnId,
+    ) {
+        let grace = match t {
+            Transport::Ws => self.config.grace_ws,
+            Transport::Ajax => self.config.grace_ajax,
+        };
+        let Some(client) = self
+            .clients_mut(t)
+            .get_mut(uid)
+            .and_then(|m| m.get_mut(client_id))
+        else {
+            return;
+        };
+        if client.channel != Some(conn) {
+            return; // a stale channel, replaced by a reconnect
+        }
+        client.channel = None;
+        let generation = client.generation;
+        self.schedule(
+            now + grace,
+            Timer::Grace {
+                transport: t,
+                uid: uid.clone(),
+                client_id: client_id.clone(),
+                generation,
+            },
+        );
+    }
+
+    // ---- Ajax ---------------------------------------------------------------
+
+    /// An Ajax GET: a handshake (when `handshake` is set, or the client is
+    /// unknown, e.g. after a server restart) or a long-poll.
+    ///
+    /// # Errors
+    /// [`ConnectError`] when the client id is blank or the user has too many clients.
+    pub fn ajax_get(
+        &mut self,
+        now: Instant,
+        uid: Value,
+        client_id: &str,
+        handshake: bool,
+        handshake_data: &Value,
+    ) -> Result<AjaxGet, ConnectError> {
+        if client_id.trim().is_empty() {
+            return Err(ConnectError::MissingClientId);
+        }
+        let client_id: Arc<str> = Arc::from(client_id);
+        let conn = self.fresh_id();
+        let known = self
+            .ajax_clients
+            .get(&uid)
+            .is_some_and(|m| m.contains_key(&client_id));
+        if handshake || !known {
+            self.attach(Transport::Ajax, &uid, &client_id, Some(conn), conn)?;
+            let hs = wire::pack_handshake(&*self.packer, false, &uid, handshake_data)
+                .unwrap_or_else(|e| Packed::Text(format!("handshake pack failed: {e}")));
+            // The answer ends this request at once: the grace period starts.
+            self.detach(now, Transport::Ajax, &uid, &client_id, conn);
+            return Ok(AjaxGet::Respond(Arc::new(hs)));
+        }
+        // A poll replaces any poll still held for this client: answer the old one.
+        let old = self
+            .ajax_clients
+            .get(&uid)
+            .and_then(|m| m.get(&client_id))
+            .and_then(|c| c.channel);
+        if let Some(old) = old {
+            if let Ok(t) = wire::pack_lp_timeout(&*self.packer) {
+                self.outputs.push_back(Output::RespondPoll {
+                    conn: old,
+                    payload: Arc::new(t),
+                });
+            }
+        }
+        self.attach(Transport::Ajax, &uid, &client_id, Some(conn), conn)?;
+        if self.connect_uid(Transport::Ajax, &uid) {
+            self.emit_event(
+                Event::reserved(ids::UIDPORT_OPEN, Some(uid.clone())),
+                &uid,
+                &client_id,
+                Transport::Ajax,
+                conn,
+                None,
+            );
+        }
+        if let Some(batch) = self.take_pending(&uid, &client_id) {
+            self.detach(now, Transport::Ajax, &uid, &client_id, conn);
+            return Ok(AjaxGet::Respond(batch));
+        }
+        self.schedule(
+            now + self.config.lp_timeout,
+            Timer::LongPoll {
+                uid,
+                client_id,
+                conn,
+            },
+        );
+        Ok(AjaxGet::Held(conn))
+    }
+
+    fn take_pending(&mut self, uid: &Value, client_id: &Arc<str>) -> Option<Arc<Packed>> {
+        let c = self.ajax_clients.get_mut(uid)?.get_mut(client_id)?;
+        c.pending.pop_front().map(|(p, _)| p)
+    }
+
+    /// A held long-poll's request went away before it was answered (the
+    /// client aborted, the connection dropped).
+    pub fn ajax_poll_closed(&mut self, now: Instant, uid: &Value, client_id: &str, conn: ConnId) {
+        let client_id: Arc<str> = Arc::from(client_id);
+        self.detach(now, Transport::Ajax, uid, &client_id, conn);
+    }
+
+    /// An Ajax POST carrying one event. Delivers the event (or
+    /// `chsk/bad-event`); when no reply was asked, answers at once with
+    /// `[:chsk/dummy-cb-200 nil]`, otherwise waits for [`reply`](Self::reply)
+    /// or `lp_timeout`.
+    ///
+    /// # Errors
+    /// [`WireError`] when the body does not unpack to an envelope; the event
+    /// `chsk/bad-package` is delivered too, and the driver answers 400.
+    pub fn ajax_post(
+        &mut self,
+        now: Instant,
+        uid: Value,
+        client_id: &str,
+        payload: PackedRef<'_>,
+    ) -> Result<AjaxPost, WireError> {
+        let client_id: Arc<str> = Arc::from(client_id);
+        let post = self.fresh_id();
+        let msg = match wire::read_client_message(&*self.packer, false, payload) {
+            Ok(msg) => msg,
+            Err(e) => {
+                self.bad_package(&uid, &client_id, Transport::Ajax, post, payload, &e);
+                return Err(e);
+            }
+        };
+        if !msg.wants_reply() {
+            let dummy = wire::pack_dummy_reply(&*self.packer)?;
+            self.emit_event(msg.event, &uid, &client_id, Transport::Ajax, post, None);
+            return Ok(AjaxPost::Respond(Arc::new(dummy)));
+        }
+        self.posts.insert(post);
+        self.schedule(now + self.config.lp_timeout, Timer::PostReply { post });
+        self.emit_event(
+            msg.event,
+            &uid,
+            &client_id,
+            Transport::Ajax,
+            post,
+            Some(ReplyTo::Ajax { post }),
+        );
+        Ok(AjaxPost::AwaitReply(post))
+    }
+
+    /// A POST waiting for its reply went away; a later reply is dropped.
+    pub fn ajax_post_closed(&mut self, post: ConnId) {
+        self.posts.remove(&post);
+    }
+
+    /// Replies to an event. Over WebSocket the reply goes at once as
+    /// `[reply cb]` (and may be sent more than once, as in Sente); over Ajax it
+    /// is the POST's body, at most once.
+    ///
+    /// Returns whether the reply was handed to a live channel.
+    ///
+    /// # Errors
+    /// [`PackError`] when the packer cannot represent the reply.
+    pub fn reply(&mut self, to: &ReplyTo, value: &Value) -> Result<bool, PackError> {
+        match to {
+            ReplyTo::Ws { conn, cb } => {
+                if !self.ws_conns.contains_key(conn) {
+                    return Ok(false);
+                }
+                let packed = wire::pack_ws_reply(&*self.packer, value, cb)?;
+                self.outputs.push_back(Output::Transmit {
+                    conn: *conn,
+                    payload: Arc::new(packed),
+                });
+                Ok(true)
+            }
+            ReplyTo::Ajax { post } => {
+                if !self.posts.contains(post) {
+                    return Ok(false);
+                }
+                let packed = wire::pack_ajax_reply(&*self.packer, value)?;
+                self.posts.remove(post);
+                self.outputs.push_back(Output::RespondPost {
+                    post: *post,
+                    payload: Arc::new(packed),
+                });
+                Ok(true)
+            }
+        }
+    }
+
+    // ---- Pushes -------------------------------------------------------------
+
+    /// Pushes an event to every client of a user, on both transports.
+    /// Events are buffered for `send_buf_ws` / `send_buf_ajax` and go out as
+    /// one batch per transport, or at once with `flush`. Sending
+    /// `[:chsk/close]` closes the user's connections (Sente's command; prefer
+    /// [`close_uid`](Self::close_uid)).
+    ///
+    /// Returns the number of clients the event was queued for (0 when the
+    /// user has none: the event is discarded, as in Sente).
+    ///
+    /// # Errors
+    /// [`SendError::NilUid`] for a `nil` user id. `:sente/all-users-without-uid`
+    /// is accepted and means `:sente/nil-uid`.
+    pub fn send(
+        &mut self,
+        now: Instant,
+        uid: &Value,
+        event: Event,
+        flush: bool,
+    ) -> Result<usize, SendError> {
+        let uid = match uid {
+            Value::Nil => return Err(SendError::NilUid),
+            v if v.is_keyword("sente/all-users-without-uid") => Value::keyword(wire::NIL_UID),
+            v => v.clone(),
+        };
+        if event.is(ids::CLOSE) && !event.has_data_element() {
+            return Ok(self.close_uid(&uid));
+        }
+        let mut reached = 0;
+        for t in [Transport::Ws, Transport::Ajax] {
+            let n = self.client_count(t, &uid);
+            if n == 0 {
+                continue;
+            }
+            reached += n;
+            let key = (t, uid.clone());
+            let serial = self.next_id;
+            let buf = self.buffers.entry(key).or_insert_with(|| SendBuffer {
+                events: Vec::new(),
+                serial,
+            });
+            let fresh = buf.events.is_empty();
+            buf.events.push(event.clone());
+            let full = buf.events.len() >= self.config.max_buffered_events;
+            if flush || full {
+                self.flush(now, t, &uid);
+            } else if fresh {
+                self.next_id += 1;
+                let delay = match t {
+                    Transport::Ws => self.config.send_buf_ws,
+                    Transport::Ajax => self.config.send_buf_ajax,
+                };
+                self.schedule(
+                    now + delay,
+                    Timer::Flush {
+                        transport: t,
+                        uid: uid.clone(),
+                        serial,
+                    },
+                );
+            }
+        }
+        Ok(reached)
+    }
+
+    /// Sends the user's buffered events on one transport as one batch.
+    fn flush(&mut self, now: Instant, t: Transport, uid: &Value) {
+        let Some(buf) = self.buffers.remove(&(t, uid.clone())) else {
+            return;
+        };
+        if buf.events.is_empty() {
+            return;
+        }
+        let count = buf.events.len();
+        let packed = match wire::pack_push_batch(&*self.packer, t == Transport::Ws, &buf.events) {
+            Ok(p) => Arc::new(p),
+            Err(e) => {
+                let ids: Vec<Arc<str>> = self
+                    .clients(t)
+                    .get(uid)
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default();
+                for cid in ids {
+                    self.drop_batch(uid, &cid, count, DropReason::PackFailed(e.to_string()));
+                }
+                return;
+            }
+        };
+        let max_pending = self.config.max_pending_batches;
+        let mut dropped = Vec::new();
+        let mut answered = Vec::new();
+        let clients = match t {
+            Transport::Ws => self.ws_clients.get_mut(uid),
+            Transport::Ajax => self.ajax_clients.get_mut(uid),
+        };
+        if let Some(clients) = clients {
+            for (cid, c) in clients.iter_mut() {
+                match (t, c.channel) {
+                    (Transport::Ws, Some(conn)) => self.outputs.push_back(Output::Transmit {
+                        conn,
+                        payload: packed.clone(),
+                    }),
+                    (Transport::Ajax, Some(conn)) => {
+                        self.outputs.push_back(Output::RespondPoll {
+                            conn,
+                            payload: packed.clone(),
+                        });
+                        answered.push((cid.clone(), conn));
+                    }
+                    (_, None) => {
+                        if c.pending.len() >= max_pending {
+                            if let Some((_, n)) = c.pending.pop_front() {
+                                dropped.push((cid.clone(), n));
+                            }
+                        }
+                        c.pending.push_back((packed.clone(), count));
+                    }
+                }
+            }
+        }
+        for (cid, n) in dropped {
+            self.drop_batch(uid, &cid, n, DropReason::QueueFull);
+        }
+        // An answered poll ends its request: the client's grace period starts.
+        for (cid, conn) in answered {
+            self.detach(now, Transport::Ajax, uid, &cid, conn);
+        }
+    }
+
+    fn drop_batch(&mut self, uid: &Value, client_id: &Arc<str>, events: usize, reason: DropReason) {
+        self.outputs.push_back(Output::PushDropped {
+            uid: uid.clone(),
+            client_id: client_id.clone(),
+            events,
+            reason,
+        });
+    }
+
+    /// Sends the batches that waited for a client now that it has a channel.
+    fn deliver_pending(&mut self, t: Transport, uid: &Value, client_id: &Arc<str>) {
+        let Some(c) = self
+            .clients_mut(t)
+            .get_mut(uid)
+            .and_then(|m| m.get_mut(client_id))
+        else {
+            return;
+        };
+        let Some(conn) = c.channel else { return };
+        let batches: Vec<_> = c.pending.drain(..).collect();
+        for (payload, _) in batches {
+            self.outputs.push_back(Output::Transmit { conn, payload });
+        }
+    }
+
+    /// Closes every WebSocket and held long-poll of a user. The clients will
+    /// reconnect unless the application then refuses them.
+    ///
+    /// Returns how many channels were closed.
+    pub fn close_uid(&mut self, uid: &Value) -> usize {
+        let mut conns: Vec<ConnId> = Vec::new();
+        for t in [Transport::Ws, Transport::Ajax] {
+            if let Some(m) = self.clients(t).get(uid) {
+                conns.extend(m.values().filter_map(|c| c.channel));
+            }
+        }
+        for &conn in &conns {
+            self.outputs.push_back(Output::Close {
+                conn,
+                reason: CloseReason::Requested,
+            });
+        }
+        conns.len()
+    }
+}
+
+impl ServerCore {
+    // ---- Time and outputs ---------------------------------------------------
+
+    /// The next deadline: call [`handle_timeout`](Self::handle_timeout) once
+    /// it has passed. `None` when nothing is scheduled.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.keys().next().map(|&(at, _)| at)
+    }
+
+    /// The next thing for the driver to do, in order; `None` when there is
+    /// nothing left.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// Runs every timer due at `now`: push flushes, keep-alive pings and ping
+    /// timeouts, long-poll and POST timeouts, and the end of grace periods.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let timer = entry.remove();
+            self.fire(now, timer);
+        }
+    }
+
+    fn fire(&mut self, now: Instant, timer: Timer) {
+        match timer {
+            Timer::Flush {
+                transport,
+                uid,
+                serial,
+            } => {
+                let current = self
+                    .buffers
+                    .get(&(transport, uid.clone()))
+                    .map(|b| b.serial);
+                if current == Some(serial) {
+                    self.flush(now, transport, &uid);
+                }
+            }
+            Timer::KeepAlive { conn } => self.keep_alive(now, conn),
+            Timer::LongPoll {
+                uid,
+                client_id,
+                conn,
+            } => {
+                let held = self
+                    .ajax_clients
+                    .get(&uid)
+                    .and_then(|m| m.get(&client_id))
+                    .is_some_and(|c| c.channel == Some(conn));
+                if held {
+                    if let Ok(t) = wire::pack_lp_timeout(&*self.packer) {
+                        self.outputs.push_back(Output::RespondPoll {
+                            conn,
+                            payload: Arc::new(t),
+                        });
+                    }
+                    self.detach(now, Transport::Ajax, &uid, &client_id, conn);
+                }
+            }
+            Timer::PostReply { post } => {
+                if self.posts.remove(&post) {
+                    if let Ok(t) = wire::pack_lp_timeout(&*self.packer) {
+                        self.outputs.push_back(Output::RespondPost {
+                            post,
+                            payload: Arc::new(t),
+                        });
+                    }
+                }
+            }
+            Timer::Grace {
+                transport,
+                uid,
+                client_id,
+                generation,
+            } => self.end_grace(transport, &uid, &client_id, generation),
+        }
+    }
+
+    /// Sente's keep-alive, measured from the last inbound message rather than
+    /// in fixed windows (so the idle time before a ping is exactly the window,
+    /// not up to twice it: Sente's #455).
+    fn keep_alive(&mut self, now: Instant, conn: ConnId) {
+        let (Some(window), Some(c)) = (self.config.ws_idle_window(), self.ws_conns.get_mut(&conn))
+        else {
+            return;
+        };
+        if let Some(sent) = c.ping_sent_at {
+            if c.last_inbound < sent {
+                self.outputs.push_back(Output::Close {
+                    conn,
+                    reason: CloseReason::PingTimeout,
+                });
+                return;
+            }
+            c.ping_sent_at = None;
+        }
+        let idle_until = c.last_inbound + window;
+        if now < idle_until {
+            self.schedule(idle_until, Timer::KeepAlive { conn });
+            return;
+        }
+        match wire::pack_server_ping(&*self.packer) {
+            Ok(ping) => self.outputs.push_back(Output::Transmit {
+                conn,
+                payload: Arc::new(ping),
+            }),
+            Err(_) => return,
+        }
+        match self.config.ws_ping_timeout {
+            Some(p) => {
+                c.ping_sent_at = Some(now);
+                self.schedule(now + p, Timer::KeepAlive { conn });
+            }
+            None => {
+                c.last_inbound = now; // ping again a full window from now
+                self.schedule(now + window, Timer::KeepAlive { conn });
+            }
+        }
+    }
+
+    /// The grace period of a client's last channel ended: if it did not come
+    /// back, forget it, and close the user's port if it was the last client.
+    fn end_grace(&mut self, t: Transport, uid: &Value, client_id: &Arc<str>, generation: ConnId) {
+        let Some(clients) = self.clients_mut(t).get_mut(uid) else {
+            return;
+        };
+        let stale = clients
+            .get(client_id)
+            .is_none_or(|c| c.generation != generation || c.channel.is_some());
+        if stale {
+            return;
+        }
+        let gone = clients.shift_remove(client_id);
+        if clients.is_empty() {
+            self.clients_mut(t).remove(uid);
+        }
+        for (_, n) in gone.map(|c| c.pending).unwrap_or_default() {
+            self.drop_batch(uid, client_id, n, DropReason::ClientGone);
+        }
+        if self.recompute_uid(uid) {
+            self.emit_event(
+                Event::reserved(ids::UIDPORT_CLOSE, Some(uid.clone())),
+                uid,
+                client_id,
+                t,
+                generation,
+                None,
+            );
+        }
+    }
+}
