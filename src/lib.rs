@@ -10,9 +10,13 @@
 //!
 //! [Sente]: https://github.com/taoensso/sente
 
+pub mod channel;
 pub mod edn;
 pub mod event;
 pub mod packer;
+pub mod runtime;
+#[path = "../runtimes/mod.rs"]
+pub mod runtimes;
 pub mod server;
 pub mod value;
 pub mod wire;

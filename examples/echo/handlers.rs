@@ -1,0 +1,53 @@
+//! The echo handlers, shared by the echo server example and the tests.
+
+use sente::server::{AllowedOrigins, CsrfCheck, SendOptions, ServerEventMsg, ServerOptions};
+use sente::{Event, Value};
+
+/// The echo server's options: CSRF skipped, all origins, uid = `uid` param or the client id.
+pub(crate) fn options() -> ServerOptions {
+    ServerOptions::default()
+        .csrf(CsrfCheck::Skip)
+        .allowed_origins(AllowedOrigins::All)
+        .user_id_fn(|req| Some(Value::from(req.param("uid").unwrap_or(&req.client_id))))
+}
+
+fn pushed(x: &Value) -> Event {
+    Event::named("echo/pushed", x.clone()).expect("a namespaced id")
+}
+
+/// Answers one event as the echo server does.
+pub(crate) fn handle(msg: ServerEventMsg) {
+    let chsk = msg.server();
+    let data = msg.data();
+    let result = match msg.id().as_str() {
+        "echo/echo" => msg.reply(data.clone()),
+        "echo/push" | "echo/push-flush" => {
+            let flush = msg.id().as_str() == "echo/push-flush";
+            let _ = chsk.send(msg.uid(), pushed(data), SendOptions { flush });
+            msg.reply(Value::keyword("ok"))
+        }
+        "echo/uids" => {
+            let u = chsk.connected_uids();
+            msg.reply(Value::map([
+                (Value::keyword("ws"), Value::from(u.ws.len() as i64)),
+                (Value::keyword("ajax"), Value::from(u.ajax.len() as i64)),
+                (Value::keyword("any"), Value::from(u.any.len() as i64)),
+            ]))
+        }
+        "echo/broadcast" => {
+            let uids: Vec<Value> = chsk.connected_uids().any.into_iter().collect();
+            let reached: usize = uids
+                .iter()
+                .map(|u| {
+                    chsk.send(u, pushed(data), SendOptions::default())
+                        .unwrap_or(0)
+                })
+                .sum();
+            msg.reply(Value::from(reached as i64))
+        }
+        _ => Ok(false),
+    };
+    if let Err(e) = result {
+        eprintln!("reply failed: {e}");
+    }
+}

@@ -1,0 +1,28 @@
+//! The smol plug: a [`Runtime`] on smol's global executor and `async-io`
+//! timers, and an HTTP/1.1 + WebSocket server on hyper ([`serve`], [`handle`]).
+
+mod hyper_io;
+mod server;
+
+use std::time::Instant;
+
+use crate::runtime::{BoxFuture, Runtime};
+
+pub use server::{Body, Request, Response, handle, serve};
+
+/// Runs tasks on smol's global executor (sized by `SMOL_THREADS`, default 1)
+/// and timers on `async-io`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SmolRuntime;
+
+impl Runtime for SmolRuntime {
+    fn spawn(&self, task: BoxFuture<()>) {
+        smol::spawn(task).detach();
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<()> {
+        Box::pin(async move {
+            smol::Timer::at(deadline).await;
+        })
+    }
+}

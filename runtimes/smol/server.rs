@@ -1,0 +1,160 @@
+//! The channel socket on a hyper 1.x HTTP/1.1 server driven by smol.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::handshake::derive_accept_key;
+use async_tungstenite::tungstenite::protocol::Role;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use smol::net::TcpListener;
+use smol_hyper::rt::{FuturesIo, SmolTimer};
+
+use super::hyper_io::HyperIo;
+use crate::runtimes::tungstenite_channel::{TungsteniteChannel, server_config};
+use crate::server::{ChannelSocketServer, GetResponse, HttpResponse, text_response};
+
+/// The request type the server hands your handler.
+pub type Request = hyper::Request<hyper::body::Incoming>;
+/// The response body type.
+pub type Body = Full<Bytes>;
+/// The response type your handler returns.
+pub type Response = hyper::Response<Body>;
+
+fn to_hyper(resp: HttpResponse) -> Response {
+    resp.map(|b| Full::new(Bytes::from(b)))
+}
+
+/// Serves the channel socket for one request on its path: GET (WebSocket
+/// upgrade, Ajax handshake or long-poll) and POST (Ajax events). Call it
+/// from your own handler for the path you mount the channel socket at;
+/// other methods get 405.
+pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
+    let max = chsk.options().max_message_size;
+    match *req.method() {
+        hyper::Method::GET => {
+            let key = req.headers().get("sec-websocket-key").cloned();
+            let on_upgrade = hyper::upgrade::on(&mut req);
+            let (head, _body) = req.into_parts();
+            match chsk.handle_get(head).await {
+                GetResponse::Respond(resp) => to_hyper(resp),
+                GetResponse::Upgrade(accept) => {
+                    let Some(key) = key else {
+                        return to_hyper(text_response(
+                            400,
+                            "WebSocket upgrade without Sec-WebSocket-Key",
+                        ));
+                    };
+                    let chsk = chsk.clone();
+                    smol::spawn(async move {
+                        match on_upgrade.await {
+                            Ok(upgraded) => {
+                                let ws = WebSocketStream::from_raw_socket(
+                                    HyperIo(upgraded),
+                                    Role::Server,
+                                    Some(server_config(max)),
+                                )
+                                .await;
+                                chsk.serve_websocket(accept, TungsteniteChannel(ws)).await;
+                            }
+                            Err(e) => tracing::info!(error = %e, "WebSocket upgrade failed"),
+                        }
+                    })
+                    .detach();
+                    hyper::Response::builder()
+                        .status(hyper::StatusCode::SWITCHING_PROTOCOLS)
+                        .header(hyper::header::UPGRADE, "websocket")
+                        .header(hyper::header::CONNECTION, "Upgrade")
+                        .header("sec-websocket-accept", derive_accept_key(key.as_bytes()))
+                        .body(Full::default())
+                        .unwrap_or_default()
+                }
+            }
+        }
+        hyper::Method::POST => {
+            let (head, body) = req.into_parts();
+            let body = match Limited::new(body, max).collect().await {
+                Ok(b) => b.to_bytes(),
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                    return to_hyper(text_response(
+                        413,
+                        &format!("The body is larger than {max} bytes"),
+                    ));
+                }
+                Err(e) => {
+                    return to_hyper(text_response(400, &format!("Could not read the body: {e}")));
+                }
+            };
+            to_hyper(chsk.handle_post(head, &body).await)
+        }
+        _ => to_hyper(text_response(405, "The channel socket takes GET and POST")),
+    }
+}
+
+/// Accepts connections on `listener` and serves each with HTTP/1.1 (with
+/// upgrades) on smol, calling `handler` for every request. Sets
+/// `TCP_NODELAY` on every connection. Runs until accepting fails.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use sente::runtimes::smol::{self as chsk_smol, SmolRuntime};
+/// use sente::server::{ChannelSocketServer, ServerOptions, CsrfCheck};
+/// use sente::packer::EdnPacker;
+///
+/// # fn main() -> std::io::Result<()> {
+/// smol::block_on(async {
+///     let opts = ServerOptions::default().csrf(CsrfCheck::Skip);
+///     let (chsk, events) = ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), opts)
+///         .expect("valid options");
+///     smol::spawn(async move {
+///         while let Ok(msg) = events.recv().await {
+///             let _ = msg.reply(msg.data().clone());
+///         }
+///     })
+///     .detach();
+///     let listener = smol::net::TcpListener::bind("127.0.0.1:0").await?;
+///     chsk_smol::serve(listener, move |req| {
+///         let chsk = chsk.clone();
+///         async move {
+///             if req.uri().path() == "/chsk" {
+///                 chsk_smol::handle(&chsk, req).await
+///             } else {
+///                 hyper::Response::builder().status(404).body(Default::default()).unwrap()
+///             }
+///         }
+///     })
+///     .await
+/// })
+/// # }
+/// ```
+///
+/// # Errors
+/// The error of `accept` when the listener fails.
+pub async fn serve<H, F>(listener: TcpListener, handler: H) -> io::Result<()>
+where
+    H: Fn(Request) -> F + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    loop {
+        let (stream, _peer) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let handler = handler.clone();
+        smol::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let fut = handler(req);
+                async move { Ok::<_, std::convert::Infallible>(fut.await) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(SmolTimer::new())
+                .serve_connection(FuturesIo::new(stream), service)
+                .with_upgrades();
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "HTTP connection ended with an error");
+            }
+        })
+        .detach();
+    }
+}

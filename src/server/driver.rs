@@ -1,0 +1,343 @@
+//! The async driver: a [`ServerCore`] shared by the connections' tasks and
+//! one timer task, on any [`Runtime`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Instant;
+
+use super::config::ConfigError;
+use super::core::ServerCore;
+use super::event_msg::ServerEventMsg;
+use super::options::ServerOptions;
+use super::request::ChskRequest;
+use super::types::*;
+use crate::channel::Outbound;
+use crate::event::Event;
+use crate::packer::{PackError, Packed, Packer};
+use crate::runtime::Runtime;
+use crate::value::Value;
+
+/// Where the core's outputs for a channel go.
+#[derive(Debug)]
+pub(crate) enum Route {
+    Ws {
+        frames: async_channel::Sender<Outbound>,
+        kill: async_channel::Sender<()>,
+    },
+    Poll(async_channel::Sender<Option<Arc<Packed>>>),
+    Post(async_channel::Sender<Arc<Packed>>),
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) core: ServerCore,
+    pub(crate) routes: HashMap<ConnId, Route>,
+    pub(crate) requests: HashMap<ConnId, Arc<ChskRequest>>,
+    armed: Option<Instant>,
+    uids_version: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) runtime: Arc<dyn Runtime>,
+    pub(crate) options: ServerOptions,
+    state: Mutex<State>,
+    events: async_channel::Sender<ServerEventMsg>,
+    timer_wake: async_channel::Sender<()>,
+    uids_changed: event_listener::Event,
+}
+
+/// The channel-socket server: Sente's `make-channel-socket-server!`.
+///
+/// Cheap to clone (a reference count). It gives the application:
+/// * the stream of [`ServerEventMsg`]s (returned by [`new`](Self::new));
+/// * [`send`](Self::send) to push to every client of a user;
+/// * [`connected_uids`](Self::connected_uids) and [`watch_connected_uids`](Self::watch_connected_uids);
+/// * the framework-neutral HTTP handlers [`handle_get`](Self::handle_get) and
+///   [`handle_post`](Self::handle_post), and [`serve_websocket`](Self::serve_websocket)
+///   for adapters.
+#[derive(Debug, Clone)]
+pub struct ChannelSocketServer {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// The stream of events for the application (Sente's `ch-recv`). Bounded by
+/// `recv_buffer`: while it is full, the server stops reading from the
+/// connections that feed it.
+pub type ServerEvents = async_channel::Receiver<ServerEventMsg>;
+
+/// The options of a push.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendOptions {
+    /// Send at once instead of waiting for the buffer window (Sente's `:flush?`).
+    pub flush: bool,
+}
+
+/// A watch on [`ChannelSocketServer::connected_uids`].
+#[derive(Debug)]
+pub struct ConnectedUidsWatch {
+    shared: Weak<Shared>,
+    seen: u64,
+}
+
+impl ConnectedUidsWatch {
+    /// Waits until the connected users differ from the last value this watch
+    /// returned, and returns them. `None` once the server is gone.
+    pub async fn changed(&mut self) -> Option<ConnectedUids> {
+        loop {
+            let shared = self.shared.upgrade()?;
+            let listener = shared.uids_changed.listen();
+            {
+                let st = shared.lock();
+                let version = st.core.connected_uids_version();
+                if version != self.seen {
+                    self.seen = version;
+                    return Some(st.core.connected_uids().clone());
+                }
+            }
+            drop(shared);
+            listener.await;
+        }
+    }
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the core half-updated in
+        // a way that matters more than stopping the server; keep serving.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl ChannelSocketServer {
+    /// Makes a server on `runtime` with `packer`, and the stream of its events.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when the options are ones Sente would refuse.
+    pub fn new(
+        runtime: Arc<dyn Runtime>,
+        packer: Arc<dyn Packer>,
+        options: ServerOptions,
+    ) -> Result<(Self, ServerEvents), ConfigError> {
+        let core = ServerCore::new(options.config.clone(), packer)?;
+        let (events, events_rx) = async_channel::bounded(options.recv_buffer.max(1));
+        let (timer_wake, wake_rx) = async_channel::bounded(1);
+        let shared = Arc::new(Shared {
+            runtime: runtime.clone(),
+            options,
+            state: Mutex::new(State {
+                core,
+                routes: HashMap::new(),
+                requests: HashMap::new(),
+                armed: None,
+                uids_version: 0,
+            }),
+            events,
+            timer_wake,
+            uids_changed: event_listener::Event::new(),
+        });
+        runtime.spawn(Box::pin(timer_task(Arc::downgrade(&shared), wake_rx)));
+        Ok((Self { shared }, events_rx))
+    }
+
+    /// The options the server was made with.
+    pub fn options(&self) -> &ServerOptions {
+        &self.shared.options
+    }
+
+    /// Pushes `event` to every client of user `uid` over both transports,
+    /// batched per the send-buffer windows (or at once with `flush`).
+    ///
+    /// Returns the number of clients it was queued for; 0 when the user has
+    /// none (the event is discarded, as in Sente).
+    ///
+    /// # Errors
+    /// [`SendError::NilUid`] for a `nil` uid.
+    pub fn send(
+        &self,
+        uid: &Value,
+        event: Event,
+        options: SendOptions,
+    ) -> Result<usize, SendError> {
+        let now = self.shared.runtime.now();
+        let mut st = self.shared.lock();
+        let n = st.core.send(now, uid, event, options.flush)?;
+        let events = self.apply(&mut st);
+        drop(st);
+        self.deliver_detached(events);
+        Ok(n)
+    }
+
+    /// Closes every connection of a user (they will reconnect unless refused).
+    /// Returns how many were closed.
+    pub fn close_uid(&self, uid: &Value) -> usize {
+        let mut st = self.shared.lock();
+        let n = st.core.close_uid(uid);
+        let events = self.apply(&mut st);
+        drop(st);
+        self.deliver_detached(events);
+        n
+    }
+
+    /// Which users are connected now, by transport.
+    pub fn connected_uids(&self) -> ConnectedUids {
+        self.shared.lock().core.connected_uids().clone()
+    }
+
+    /// A watch that yields [`ConnectedUids`] each time it changes.
+    pub fn watch_connected_uids(&self) -> ConnectedUidsWatch {
+        ConnectedUidsWatch {
+            shared: Arc::downgrade(&self.shared),
+            seen: u64::MAX,
+        }
+    }
+
+    pub(crate) fn reply(&self, to: &ReplyTo, value: &Value) -> Result<bool, PackError> {
+        let mut st = self.shared.lock();
+        let sent = st.core.reply(to, value)?;
+        let events = self.apply(&mut st);
+        drop(st);
+        self.deliver_detached(events);
+        Ok(sent)
+    }
+
+    /// Carries out the core's outputs; returns the events for the application.
+    pub(crate) fn apply(&self, st: &mut State) -> Vec<ServerEventMsg> {
+        let mut events = Vec::new();
+        while let Some(out) = st.core.poll_output() {
+            match out {
+                Output::Transmit { conn, payload } => {
+                    if let Some(Route::Ws { frames, kill }) = st.routes.get(&conn) {
+                        if frames.try_send(Outbound::Message(payload)).is_err() {
+                            tracing::warn!(
+                                conn = conn.get(),
+                                "closing a slow WebSocket consumer: its send queue is full"
+                            );
+                            let _ = kill.try_send(());
+                        }
+                    }
+                }
+                Output::RespondPoll { conn, payload } => {
+                    if let Some(Route::Poll(tx)) = st.routes.remove(&conn) {
+                        let _ = tx.try_send(Some(payload));
+                    }
+                }
+                Output::RespondPost { post, payload } => {
+                    if let Some(Route::Post(tx)) = st.routes.remove(&post) {
+                        let _ = tx.try_send(payload);
+                    }
+                }
+                Output::Close { conn, reason } => {
+                    tracing::debug!(conn = conn.get(), ?reason, "closing");
+                    match st.routes.get(&conn) {
+                        Some(Route::Ws { frames, kill }) => {
+                            if frames
+                                .try_send(Outbound::Close {
+                                    code: 1000,
+                                    reason: "",
+                                })
+                                .is_err()
+                            {
+                                let _ = kill.try_send(());
+                            }
+                        }
+                        Some(Route::Poll(tx)) => {
+                            let _ = tx.try_send(None);
+                        }
+                        _ => {}
+                    }
+                }
+                Output::Event(inc) => {
+                    let request = st.requests.get(&inc.conn).cloned();
+                    events.push(ServerEventMsg {
+                        event: inc.event,
+                        uid: inc.uid,
+                        client_id: inc.client_id,
+                        transport: inc.transport,
+                        request,
+                        reply_to: inc.reply,
+                        server: self.clone(),
+                    });
+                }
+                Output::PushDropped {
+                    uid,
+                    client_id,
+                    events: n,
+                    reason,
+                } => {
+                    tracing::warn!(%uid, %client_id, events = n, ?reason, "push dropped");
+                }
+            }
+        }
+        let next = st.core.poll_timeout();
+        if next.is_some() && (st.armed.is_none() || next < st.armed) {
+            st.armed = next;
+            let _ = self.shared.timer_wake.try_send(());
+        }
+        let version = st.core.connected_uids_version();
+        if version != st.uids_version {
+            st.uids_version = version;
+            self.shared.uids_changed.notify(usize::MAX);
+        }
+        events
+    }
+
+    /// Hands events to the application, waiting while its buffer is full.
+    pub(crate) async fn deliver(&self, events: Vec<ServerEventMsg>) {
+        for ev in events {
+            if self.shared.events.send(ev).await.is_err() {
+                tracing::debug!("event stream dropped; event discarded");
+            }
+        }
+    }
+
+    /// For synchronous callers: deliver without waiting, spilling to a task
+    /// when the buffer is full.
+    fn deliver_detached(&self, events: Vec<ServerEventMsg>) {
+        let mut rest = Vec::new();
+        for ev in events {
+            match self.shared.events.try_send(ev) {
+                Ok(()) => {}
+                Err(async_channel::TrySendError::Full(ev)) => rest.push(ev),
+                Err(async_channel::TrySendError::Closed(_)) => {}
+            }
+        }
+        if !rest.is_empty() {
+            let this = self.clone();
+            self.shared
+                .runtime
+                .spawn(Box::pin(async move { this.deliver(rest).await }));
+        }
+    }
+}
+
+/// Sleeps until the core's next deadline (or an earlier one is armed), runs
+/// the timers, delivers their events. Ends when the server is dropped.
+async fn timer_task(shared: Weak<Shared>, wake: async_channel::Receiver<()>) {
+    use futures_util::future::{Either, select};
+    loop {
+        let Some(s) = shared.upgrade() else { return };
+        let deadline = s.lock().armed;
+        let sleep = match deadline {
+            Some(at) => s.runtime.sleep_until(at),
+            None => Box::pin(futures_util::future::pending()),
+        };
+        drop(s);
+        let woken = std::pin::pin!(wake.recv());
+        match select(sleep, woken).await {
+            Either::Left(((), _)) => {}
+            Either::Right((Ok(()), _)) => continue,
+            Either::Right((Err(_), _)) => return,
+        }
+        let Some(s) = shared.upgrade() else { return };
+        let server = ChannelSocketServer { shared: s };
+        let now = server.shared.runtime.now();
+        let events = {
+            let mut st = server.shared.lock();
+            st.core.handle_timeout(now);
+            st.armed = None;
+            server.apply(&mut st)
+        };
+        server.deliver(events).await;
+    }
+}

@@ -1,0 +1,172 @@
+//! Every option of Sente's `make-channel-socket-server!`, with its default.
+
+use std::sync::Arc;
+
+use super::config::ServerConfig;
+use super::request::{ChskRequest, SessionUid};
+use super::security::{AllowedOrigins, CsrfCheck, HttpResponse, Security};
+use crate::value::Value;
+
+/// How a request's user id is found.
+pub type UserIdFn = Arc<dyn Fn(&ChskRequest) -> Option<Value> + Send + Sync>;
+/// What the handshake carries as its third element.
+pub type HandshakeDataFn = Arc<dyn Fn(&ChskRequest) -> Value + Send + Sync>;
+
+/// The options of a [`ChannelSocketServer`](super::ChannelSocketServer).
+///
+/// | option | default | Sente's |
+/// |---|---|---|
+/// | [`config`](Self::config) | see [`ServerConfig`] | the timing options |
+/// | [`user_id_fn`](Self::user_id_fn) | the [`SessionUid`] in the request's extensions; `:sente/nil-uid` when none | `:user-id-fn` |
+/// | [`handshake_data_fn`](Self::handshake_data_fn) | `nil` | `:handshake-data-fn` |
+/// | [`csrf`](Self::csrf) | a [`CsrfToken`](super::CsrfToken) extension is required (403 without) | `:csrf-token-fn` |
+/// | [`bad_csrf_fn`](Self::bad_csrf_fn) | 403 "Bad CSRF token" | `:bad-csrf-fn` |
+/// | [`allowed_origins`](Self::allowed_origins) | all | `:allowed-origins` |
+/// | [`bad_origin_fn`](Self::bad_origin_fn) | 403 "Unauthorized origin" | `:bad-origin-fn` |
+/// | [`authorized_fn`](Self::authorized_fn) | none | `:authorized?-fn` |
+/// | [`unauthorized_fn`](Self::unauthorized_fn) | 401 "Unauthorized request" | `:unauthorized-fn` |
+/// | [`reject_fn`](Self::reject_fn) | none | `:reject-fn` (1.22) |
+/// | `recv_buffer` | 1000 events, then backpressure | `:recv-buf-or-n` (a sliding buffer that drops) |
+/// | `max_message_size` | 1 MiB | — (frames and POST bodies) |
+/// | `max_queued_frames` | 1024 per WebSocket, then the slow consumer is closed | — |
+#[derive(Clone)]
+pub struct ServerOptions {
+    /// Timings and bounds of the protocol.
+    pub config: ServerConfig,
+    pub(crate) user_id_fn: Option<UserIdFn>,
+    pub(crate) handshake_data_fn: Option<HandshakeDataFn>,
+    pub(crate) security: Security,
+    /// Events buffered for the application before the server stops reading
+    /// from the connections that feed it (backpressure, nothing is dropped).
+    pub recv_buffer: usize,
+    /// The largest message accepted, in bytes: WebSocket messages and Ajax
+    /// POST bodies. A larger WebSocket message closes that connection; a
+    /// larger POST is answered 413.
+    pub max_message_size: usize,
+    /// Frames queued for one WebSocket that the peer has not read yet. A
+    /// client that falls this far behind is closed (a slow consumer must not
+    /// hold server memory).
+    pub max_queued_frames: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            config: ServerConfig::default(),
+            user_id_fn: None,
+            handshake_data_fn: None,
+            security: Security::default(),
+            recv_buffer: 1000,
+            max_message_size: 1 << 20,
+            max_queued_frames: 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerOptions")
+            .field("config", &self.config)
+            .field("user_id_fn", &self.user_id_fn.is_some())
+            .field("handshake_data_fn", &self.handshake_data_fn.is_some())
+            .field("security", &self.security)
+            .field("recv_buffer", &self.recv_buffer)
+            .field("max_message_size", &self.max_message_size)
+            .field("max_queued_frames", &self.max_queued_frames)
+            .finish()
+    }
+}
+
+impl ServerOptions {
+    /// Sets how a request's user id is found. `None` from the function gives
+    /// the anonymous uid `:sente/nil-uid`.
+    pub fn user_id_fn(
+        mut self,
+        f: impl Fn(&ChskRequest) -> Option<Value> + Send + Sync + 'static,
+    ) -> Self {
+        self.user_id_fn = Some(Arc::new(f));
+        self
+    }
+
+    /// Sets the data sent in every handshake.
+    pub fn handshake_data_fn(
+        mut self,
+        f: impl Fn(&ChskRequest) -> Value + Send + Sync + 'static,
+    ) -> Self {
+        self.handshake_data_fn = Some(Arc::new(f));
+        self
+    }
+
+    /// Sets the CSRF check ([`CsrfCheck::Skip`] to disable it).
+    pub fn csrf(mut self, check: CsrfCheck) -> Self {
+        self.security.csrf = check;
+        self
+    }
+
+    /// Sets the response to a failed CSRF check.
+    pub fn bad_csrf_fn(
+        mut self,
+        f: impl Fn(&ChskRequest) -> HttpResponse + Send + Sync + 'static,
+    ) -> Self {
+        self.security.bad_csrf = Arc::new(f);
+        self
+    }
+
+    /// Sets which origins may connect.
+    pub fn allowed_origins(mut self, origins: AllowedOrigins) -> Self {
+        self.security.allowed_origins = origins;
+        self
+    }
+
+    /// Sets the response to a refused origin.
+    pub fn bad_origin_fn(
+        mut self,
+        f: impl Fn(&ChskRequest) -> HttpResponse + Send + Sync + 'static,
+    ) -> Self {
+        self.security.bad_origin = Arc::new(f);
+        self
+    }
+
+    /// Sets a check every request must pass after CSRF and origin.
+    pub fn authorized_fn(
+        mut self,
+        f: impl Fn(&ChskRequest) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.security.authorized = Some(Arc::new(f));
+        self
+    }
+
+    /// Sets the response to a request the authorized function refused.
+    pub fn unauthorized_fn(
+        mut self,
+        f: impl Fn(&ChskRequest) -> HttpResponse + Send + Sync + 'static,
+    ) -> Self {
+        self.security.unauthorized = Arc::new(f);
+        self
+    }
+
+    /// Sets a function that runs before every other check and may answer the
+    /// request itself (e.g. 429 when rate limited).
+    pub fn reject_fn(
+        mut self,
+        f: impl Fn(&ChskRequest) -> Option<HttpResponse> + Send + Sync + 'static,
+    ) -> Self {
+        self.security.reject = Some(Arc::new(f));
+        self
+    }
+
+    pub(crate) fn user_id(&self, req: &ChskRequest) -> Value {
+        let uid = match &self.user_id_fn {
+            Some(f) => f(req),
+            None => req.head.extensions.get::<SessionUid>().map(|s| s.0.clone()),
+        };
+        uid.filter(|u| !u.is_nil())
+            .unwrap_or_else(|| Value::keyword(crate::wire::NIL_UID))
+    }
+
+    pub(crate) fn handshake_data(&self, req: &ChskRequest) -> Value {
+        self.handshake_data_fn
+            .as_ref()
+            .map_or(Value::Nil, |f| f(req))
+    }
+}

@@ -1,0 +1,60 @@
+//! The request a channel-socket call came with, as user functions see it.
+
+use indexmap::IndexMap;
+
+use crate::value::Value;
+
+/// A request to the channel-socket path: the HTTP request head (method, URI,
+/// headers, and the extensions your middleware put there, such as a session),
+/// its query and form parameters, and the client id.
+///
+/// For a WebSocket this is the upgrade request, fixed for the connection's
+/// life (as in Sente).
+#[derive(Debug)]
+pub struct ChskRequest {
+    /// The request head.
+    pub head: http::request::Parts,
+    /// Query parameters, then form parameters of an Ajax POST (a later one
+    /// with the same name wins).
+    pub params: IndexMap<String, String>,
+    /// The client id (`client-id` parameter); empty when absent.
+    pub client_id: String,
+}
+
+impl ChskRequest {
+    /// Builds the request from a head, parsing the query string.
+    pub fn new(head: http::request::Parts) -> Self {
+        let params: IndexMap<String, String> = head
+            .uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        let client_id = params.get("client-id").cloned().unwrap_or_default();
+        Self {
+            head,
+            params,
+            client_id,
+        }
+    }
+
+    /// A parameter's value.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    /// A header's value, when it is valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Put this in the request's extensions (from your session middleware) to
+/// give the connection a user id; the default user-id function reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUid(pub Value);
+
+/// Put this in the request's extensions (from your anti-forgery middleware):
+/// the reference CSRF token the default CSRF check compares the client's
+/// token with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsrfToken(pub String);
