@@ -230,16 +230,15 @@ impl ChannelSocketServer {
                 Output::Close { conn, reason } => {
                     tracing::debug!(conn = conn.get(), ?reason, "closing");
                     match st.routes.get(&conn) {
-                        Some(Route::Ws { frames, kill }) => {
+                        Some(Route::Ws { frames, kill })
                             if frames
                                 .try_send(Outbound::Close {
                                     code: 1000,
                                     reason: "",
                                 })
-                                .is_err()
-                            {
-                                let _ = kill.try_send(());
-                            }
+                                .is_err() =>
+                        {
+                            let _ = kill.try_send(());
                         }
                         Some(Route::Poll(tx)) => {
                             let _ = tx.try_send(None);

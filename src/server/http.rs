@@ -88,7 +88,7 @@ impl ChannelSocketServer {
         }
         let opts = &self.shared.options;
         if let Err(resp) = opts.security.check(&req) {
-            return GetResponse::Respond(resp);
+            return GetResponse::Respond(*resp);
         }
         let uid = opts.user_id(&req);
         let handshake_data = opts.handshake_data(&req);
@@ -175,7 +175,7 @@ impl ChannelSocketServer {
         }
         let opts = &self.shared.options;
         if let Err(resp) = opts.security.check(&req) {
-            return resp;
+            return *resp;
         }
         if req.client_id.trim().is_empty() {
             return text_response(400, "The request has no client-id parameter");

@@ -31,8 +31,8 @@ pub use http::{GetResponse, WsAccept, is_websocket_upgrade};
 pub use options::{HandshakeDataFn, ServerOptions, UserIdFn};
 pub use request::{ChskRequest, CsrfToken, SessionUid};
 pub use security::{
-    AllowedOrigins, CsrfCheck, HttpResponse, ResponseFn, allow_origin, text_response,
-    valid_csrf_token,
+    AllowedOrigins, AuthorizedFn, CsrfCheck, HttpResponse, RejectFn, ResponseFn, TokenFn,
+    allow_origin, text_response, valid_csrf_token,
 };
 pub use types::{
     AjaxGet, AjaxPost, CloseReason, ConnId, ConnectError, ConnectedUids, DropReason, Incoming,

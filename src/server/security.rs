@@ -7,8 +7,14 @@ use super::request::{ChskRequest, CsrfToken};
 /// A response body of a rejection.
 pub type HttpResponse = http::Response<Vec<u8>>;
 
-/// A function that may answer a request itself.
+/// A function that answers a refused request.
 pub type ResponseFn = Arc<dyn Fn(&ChskRequest) -> HttpResponse + Send + Sync>;
+/// A function that gives the reference CSRF token of a request.
+pub type TokenFn = Arc<dyn Fn(&ChskRequest) -> Option<String> + Send + Sync>;
+/// A function that may answer a request itself, before any other check.
+pub type RejectFn = Arc<dyn Fn(&ChskRequest) -> Option<HttpResponse> + Send + Sync>;
+/// A function that says whether a request is authorized.
+pub type AuthorizedFn = Arc<dyn Fn(&ChskRequest) -> bool + Send + Sync>;
 
 /// How the CSRF token is checked.
 #[derive(Clone)]
@@ -20,7 +26,7 @@ pub enum CsrfCheck {
     /// check (fail closed). The client's token is the `csrf-token` parameter,
     /// else the `x-csrf-token` header, else `x-xsrf-token`, compared in
     /// constant time.
-    Token(Arc<dyn Fn(&ChskRequest) -> Option<String> + Send + Sync>),
+    Token(TokenFn),
 }
 
 impl Default for CsrfCheck {
@@ -57,12 +63,12 @@ pub enum AllowedOrigins {
 /// The security options and their responses.
 #[derive(Clone)]
 pub(crate) struct Security {
-    pub(crate) reject: Option<Arc<dyn Fn(&ChskRequest) -> Option<HttpResponse> + Send + Sync>>,
+    pub(crate) reject: Option<RejectFn>,
     pub(crate) csrf: CsrfCheck,
     pub(crate) bad_csrf: ResponseFn,
     pub(crate) allowed_origins: AllowedOrigins,
     pub(crate) bad_origin: ResponseFn,
-    pub(crate) authorized: Option<Arc<dyn Fn(&ChskRequest) -> bool + Send + Sync>>,
+    pub(crate) authorized: Option<AuthorizedFn>,
     pub(crate) unauthorized: ResponseFn,
 }
 
@@ -102,21 +108,21 @@ impl Default for Security {
 
 impl Security {
     /// Runs the checks in Sente's order; the first failure's response wins.
-    pub(crate) fn check(&self, req: &ChskRequest) -> Result<(), HttpResponse> {
+    pub(crate) fn check(&self, req: &ChskRequest) -> Result<(), Box<HttpResponse>> {
         if let Some(reject) = &self.reject {
             if let Some(resp) = reject(req) {
-                return Err(resp);
+                return Err(Box::new(resp));
             }
         }
         if !valid_csrf_token(&self.csrf, req) {
-            return Err((self.bad_csrf)(req));
+            return Err(Box::new((self.bad_csrf)(req)));
         }
         if !allow_origin(&self.allowed_origins, req) {
-            return Err((self.bad_origin)(req));
+            return Err(Box::new((self.bad_origin)(req)));
         }
         if let Some(authorized) = &self.authorized {
             if !authorized(req) {
-                return Err((self.unauthorized)(req));
+                return Err(Box::new((self.unauthorized)(req)));
             }
         }
         Ok(())

@@ -1,0 +1,225 @@
+//! Loopback harness: a channel-socket server on 127.0.0.1:0 and raw clients.
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::Message;
+use futures_util::StreamExt;
+
+use sente::packer::EdnPacker;
+use sente::runtimes::smol::{self as chsk_smol, SmolRuntime};
+use sente::server::{ChannelSocketServer, ServerEventMsg, ServerEvents, ServerOptions};
+use smol::io::{AsyncReadExt, AsyncWriteExt};
+use smol::net::TcpStream;
+
+#[path = "../../examples/echo/handlers.rs"]
+pub mod echo;
+
+/// How long any single wait in a test may take before it fails.
+pub const DEADLINE: Duration = Duration::from_secs(10);
+
+/// Fails the test if `fut` does not finish within [`DEADLINE`].
+pub async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    let timeout = async {
+        smol::Timer::after(DEADLINE).await;
+        panic!("timed out waiting for {what}");
+    };
+    smol::future::or(fut, timeout).await
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub chsk: ChannelSocketServer,
+}
+
+/// Starts a server with these options; events go to `on_event`.
+pub async fn start_with(
+    opts: ServerOptions,
+    on_event: impl Fn(ServerEventMsg) + Send + 'static,
+) -> TestServer {
+    let (chsk, events): (ChannelSocketServer, ServerEvents) =
+        ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), opts)
+            .expect("valid options");
+    smol::spawn(async move {
+        while let Ok(msg) = events.recv().await {
+            on_event(msg);
+        }
+    })
+    .detach();
+    let listener = smol::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = chsk.clone();
+    smol::spawn(chsk_smol::serve(listener, move |req| {
+        let chsk = app.clone();
+        async move { chsk_smol::handle(&chsk, req).await }
+    }))
+    .detach();
+    TestServer { addr, chsk }
+}
+
+/// Starts the echo server with its options adjusted by `tune`.
+pub async fn start_echo(tune: impl FnOnce(&mut ServerOptions)) -> TestServer {
+    let mut opts = echo::options();
+    tune(&mut opts);
+    start_with(opts, echo::handle).await
+}
+
+pub struct Ws(pub WebSocketStream<TcpStream>);
+
+impl Ws {
+    pub async fn connect(addr: SocketAddr, query: &str) -> Ws {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        let url = format!("ws://{addr}/chsk?{query}");
+        let (ws, _resp) = async_tungstenite::client_async(url, stream)
+            .await
+            .expect("upgrade");
+        Ws(ws)
+    }
+
+    /// The next text frame (pings and pongs skipped); `None` on close.
+    pub async fn recv(&mut self) -> Option<String> {
+        within("a frame", async {
+            loop {
+                match self.0.next().await {
+                    Some(Ok(Message::Text(t))) => return Some(t.as_str().to_owned()),
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                    Some(Ok(_)) => continue,
+                }
+            }
+        })
+        .await
+    }
+
+    /// The next message of any kind, including close frames.
+    pub async fn recv_raw(&mut self) -> Option<Message> {
+        within("a message", async {
+            loop {
+                match self.0.next().await {
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(m)) => return Some(m),
+                    _ => return None,
+                }
+            }
+        })
+        .await
+    }
+
+    pub async fn send(&mut self, text: &str) {
+        self.0.send(Message::text(text)).await.expect("send");
+    }
+
+    /// Connects and reads the handshake.
+    pub async fn open(addr: SocketAddr, query: &str) -> (Ws, String) {
+        let mut ws = Ws::connect(addr, query).await;
+        let hs = ws.recv().await.expect("handshake");
+        (ws, hs)
+    }
+}
+
+pub struct HttpResponse {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("utf-8 body")
+    }
+}
+
+/// Sends one raw HTTP/1.1 request (with `Connection: close`) and reads the response.
+pub async fn http(addr: SocketAddr, raw: &str) -> HttpResponse {
+    http_bytes(addr, raw.as_bytes()).await
+}
+
+pub async fn http_bytes(addr: SocketAddr, raw: &[u8]) -> HttpResponse {
+    within("an HTTP response", async {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(raw).await.expect("write");
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.expect("read");
+        let split = buf
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a response head");
+        let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status");
+        HttpResponse {
+            status,
+            head,
+            body: buf[split + 4..].to_vec(),
+        }
+    })
+    .await
+}
+
+/// Sends a raw request and reads only the response head and the bytes after
+/// it that arrived with it (for upgrades, where the connection stays open).
+pub async fn http_head(addr: SocketAddr, raw: &str) -> (u16, String, Vec<u8>) {
+    within("a response head", async {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(raw.as_bytes()).await.expect("write");
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 1024];
+        loop {
+            let n = s.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "connection closed before the head ended");
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(split) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+                let status = head
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .expect("a status");
+                // Wait for the first frame to follow (the handshake).
+                while buf.len() == split + 4 {
+                    let n = s.read(&mut chunk).await.expect("read");
+                    assert!(n > 0, "closed");
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                return (status, head, buf[split + 4..].to_vec());
+            }
+        }
+    })
+    .await
+}
+
+pub async fn get(addr: SocketAddr, path_and_query: &str, headers: &str) -> HttpResponse {
+    http(
+        addr,
+        &format!(
+            "GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n"
+        ),
+    )
+    .await
+}
+
+/// POSTs a form body.
+pub async fn post_form(addr: SocketAddr, form: &str, headers: &str) -> HttpResponse {
+    http(
+        addr,
+        &format!(
+            "POST /chsk HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n{headers}Content-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+    .await
+}
+
+/// The `ppstr` form of a packed EDN string.
+pub fn ppstr(client_id: &str, edn: &str) -> String {
+    let enc: String = form_urlencoded::byte_serialize(edn.as_bytes()).collect();
+    format!("udt=1&client-id={client_id}&ppstr={enc}")
+}
