@@ -14,6 +14,7 @@ pub mod channel;
 pub mod edn;
 pub mod event;
 pub mod packer;
+pub mod router;
 pub mod runtime;
 #[path = "../runtimes/mod.rs"]
 pub mod runtimes;
