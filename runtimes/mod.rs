@@ -4,8 +4,14 @@
 //! | feature | module | gives |
 //! |---|---|---|
 //! | `smol` (default) | [`smol`] | [`SmolRuntime`](smol::SmolRuntime), an HTTP/1.1 + WebSocket server on hyper |
+//! | `async-std` (legacy) | `async_std` | `AsyncStdRuntime` |
+//! | `tide` (legacy) | `tide` | `ChskEndpoint`, a tide endpoint |
 
+#[cfg(feature = "async-std")]
+pub mod async_std;
 #[cfg(feature = "smol")]
 pub mod smol;
-#[cfg(feature = "smol")]
+#[cfg(feature = "tide")]
+pub mod tide;
+#[cfg(any(feature = "smol", feature = "tide"))]
 mod tungstenite_channel;

@@ -1,0 +1,116 @@
+//! The tide plug: the channel socket as a tide endpoint.
+//!
+//! **Legacy upstream**: tide has been dormant since 2024 and runs on the
+//! discontinued async-std. Supported for existing tide applications.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use sente::packer::EdnPacker;
+//! use sente::runtimes::async_std::AsyncStdRuntime;
+//! use sente::runtimes::tide::ChskEndpoint;
+//! use sente::server::{ChannelSocketServer, CsrfCheck, ServerOptions};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let opts = ServerOptions::default().csrf(CsrfCheck::Skip);
+//! let (chsk, _events) = ChannelSocketServer::new(Arc::new(AsyncStdRuntime), Arc::new(EdnPacker::new()), opts)
+//!     .expect("valid options");
+//! let mut app = tide::new();
+//! let endpoint = ChskEndpoint::new(chsk);
+//! app.at("/chsk").get(endpoint.clone()).post(endpoint);
+//! app.at("/").get(|_| async { Ok("hello") });
+//! app.listen("127.0.0.1:8080").await
+//! # }
+//! ```
+
+use async_std::io::ReadExt;
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::handshake::derive_accept_key;
+use async_tungstenite::tungstenite::protocol::Role;
+
+use crate::runtimes::tungstenite_channel::{TungsteniteChannel, server_config};
+use crate::server::{ChannelSocketServer, GetResponse, HttpResponse, text_response};
+
+/// A tide endpoint serving the channel socket (mount it for GET and POST).
+#[derive(Debug, Clone)]
+pub struct ChskEndpoint {
+    chsk: ChannelSocketServer,
+}
+
+impl ChskEndpoint {
+    /// An endpoint for this server.
+    pub fn new(chsk: ChannelSocketServer) -> Self {
+        Self { chsk }
+    }
+}
+
+/// The neutral request head of a tide request.
+fn head_of<State>(req: &tide::Request<State>) -> http::request::Parts {
+    let url = req.url();
+    let path_and_query = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut b = http::Request::builder().method(req.method().as_ref()).uri(path_and_query);
+    for (name, values) in req.iter() {
+        for v in values.iter() {
+            b = b.header(name.as_str(), v.as_str());
+        }
+    }
+    let (head, ()) = b.body(()).unwrap_or_default().into_parts();
+    head
+}
+
+fn to_tide(resp: HttpResponse) -> tide::Response {
+    let mut out = tide::Response::new(resp.status().as_u16());
+    for (name, value) in resp.headers() {
+        if let Ok(v) = value.to_str() {
+            out.insert_header(name.as_str(), v);
+        }
+    }
+    out.set_body(resp.into_body());
+    out
+}
+
+#[tide::utils::async_trait]
+impl<State: Clone + Send + Sync + 'static> tide::Endpoint<State> for ChskEndpoint {
+    async fn call(&self, mut req: tide::Request<State>) -> tide::Result {
+        let max = self.chsk.options().max_message_size;
+        let head = head_of(&req);
+        match req.method() {
+            tide::http::Method::Get => match self.chsk.handle_get(head).await {
+                GetResponse::Respond(resp) => Ok(to_tide(resp)),
+                GetResponse::Upgrade(accept) => {
+                    let Some(key) = req.header("sec-websocket-key").map(|k| k.as_str().to_owned()) else {
+                        return Ok(to_tide(text_response(400, "WebSocket upgrade without Sec-WebSocket-Key")));
+                    };
+                    let mut resp = tide::Response::new(101);
+                    resp.insert_header("upgrade", "websocket");
+                    resp.insert_header("connection", "Upgrade");
+                    resp.insert_header("sec-websocket-accept", derive_accept_key(key.as_bytes()));
+                    let http_resp: &mut tide::http::Response = resp.as_mut();
+                    let upgrade = http_resp.recv_upgrade().await;
+                    let chsk = self.chsk.clone();
+                    async_std::task::spawn(async move {
+                        if let Some(conn) = upgrade.await {
+                            let ws = WebSocketStream::from_raw_socket(conn, Role::Server, Some(server_config(max))).await;
+                            chsk.serve_websocket(accept, TungsteniteChannel(ws)).await;
+                        }
+                    });
+                    Ok(resp)
+                }
+            },
+            tide::http::Method::Post => {
+                let mut body = Vec::new();
+                let read = req.take_body().take(max as u64 + 1).read_to_end(&mut body).await;
+                if let Err(e) = read {
+                    return Ok(to_tide(text_response(400, &format!("Could not read the body: {e}"))));
+                }
+                if body.len() > max {
+                    return Ok(to_tide(text_response(413, &format!("The body is larger than {max} bytes"))));
+                }
+                Ok(to_tide(self.chsk.handle_post(head, &body).await))
+            }
+            _ => Ok(to_tide(text_response(405, "The channel socket takes GET and POST"))),
+        }
+    }
+}
