@@ -15,4 +15,4 @@ pub mod packer;
 pub mod value;
 
 pub use packer::{Packed, PackedRef, Packer};
-pub use value::Value;
+pub use value::{Value, ValueError, from_value, from_value_ref, to_value};
