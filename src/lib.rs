@@ -24,4 +24,4 @@ pub mod wire;
 
 pub use event::{Event, EventError, EventId};
 pub use packer::{Packed, PackedRef, Packer};
-pub use value::Value;
+pub use value::{Value, ValueError, from_value, from_value_ref, to_value};

@@ -18,6 +18,7 @@
 mod inst;
 mod name;
 mod number;
+mod serde;
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -26,6 +27,10 @@ use std::sync::Arc;
 pub use inst::Inst;
 pub use name::{Keyword, Symbol};
 pub use number::{BigDec, BigInt, Ratio};
+pub use self::serde::{
+    PathSegment, ValueDeserializer, ValueError, ValueErrorKind, ValueSerializer, from_value,
+    from_value_ref, to_value,
+};
 pub use uuid::Uuid;
 
 /// An insertion-ordered map from values to values.
