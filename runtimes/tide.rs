@@ -50,7 +50,9 @@ fn head_of<State>(req: &tide::Request<State>) -> http::request::Parts {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_owned(),
     };
-    let mut b = http::Request::builder().method(req.method().as_ref()).uri(path_and_query);
+    let mut b = http::Request::builder()
+        .method(req.method().as_ref())
+        .uri(path_and_query);
     for (name, values) in req.iter() {
         for v in values.iter() {
             b = b.header(name.as_str(), v.as_str());
@@ -80,8 +82,14 @@ impl<State: Clone + Send + Sync + 'static> tide::Endpoint<State> for ChskEndpoin
             tide::http::Method::Get => match self.chsk.handle_get(head).await {
                 GetResponse::Respond(resp) => Ok(to_tide(resp)),
                 GetResponse::Upgrade(accept) => {
-                    let Some(key) = req.header("sec-websocket-key").map(|k| k.as_str().to_owned()) else {
-                        return Ok(to_tide(text_response(400, "WebSocket upgrade without Sec-WebSocket-Key")));
+                    let Some(key) = req
+                        .header("sec-websocket-key")
+                        .map(|k| k.as_str().to_owned())
+                    else {
+                        return Ok(to_tide(text_response(
+                            400,
+                            "WebSocket upgrade without Sec-WebSocket-Key",
+                        )));
                     };
                     let mut resp = tide::Response::new(101);
                     resp.insert_header("upgrade", "websocket");
@@ -92,7 +100,12 @@ impl<State: Clone + Send + Sync + 'static> tide::Endpoint<State> for ChskEndpoin
                     let chsk = self.chsk.clone();
                     async_std::task::spawn(async move {
                         if let Some(conn) = upgrade.await {
-                            let ws = WebSocketStream::from_raw_socket(conn, Role::Server, Some(server_config(max))).await;
+                            let ws = WebSocketStream::from_raw_socket(
+                                conn,
+                                Role::Server,
+                                Some(server_config(max)),
+                            )
+                            .await;
                             chsk.serve_websocket(accept, TungsteniteChannel(ws)).await;
                         }
                     });
@@ -101,16 +114,29 @@ impl<State: Clone + Send + Sync + 'static> tide::Endpoint<State> for ChskEndpoin
             },
             tide::http::Method::Post => {
                 let mut body = Vec::new();
-                let read = req.take_body().take(max as u64 + 1).read_to_end(&mut body).await;
+                let read = req
+                    .take_body()
+                    .take(max as u64 + 1)
+                    .read_to_end(&mut body)
+                    .await;
                 if let Err(e) = read {
-                    return Ok(to_tide(text_response(400, &format!("Could not read the body: {e}"))));
+                    return Ok(to_tide(text_response(
+                        400,
+                        &format!("Could not read the body: {e}"),
+                    )));
                 }
                 if body.len() > max {
-                    return Ok(to_tide(text_response(413, &format!("The body is larger than {max} bytes"))));
+                    return Ok(to_tide(text_response(
+                        413,
+                        &format!("The body is larger than {max} bytes"),
+                    )));
                 }
                 Ok(to_tide(self.chsk.handle_post(head, &body).await))
             }
-            _ => Ok(to_tide(text_response(405, "The channel socket takes GET and POST"))),
+            _ => Ok(to_tide(text_response(
+                405,
+                "The channel socket takes GET and POST",
+            ))),
         }
     }
 }

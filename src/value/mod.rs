@@ -13,7 +13,7 @@
 //! value with `NaN` equal to itself (so any value can be a map key).
 //!
 //! Your own types travel through [`to_value`] and [`from_value`] (the serde
-//! bridge); see the `serde` module docs for the mapping.
+//! bridge); see [`to_value`] and [`from_value`] for the mapping.
 
 mod inst;
 mod name;
@@ -24,13 +24,13 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-pub use inst::Inst;
-pub use name::{Keyword, Symbol};
-pub use number::{BigDec, BigInt, Ratio};
 pub use self::serde::{
     PathSegment, ValueDeserializer, ValueError, ValueErrorKind, ValueSerializer, from_value,
     from_value_ref, to_value,
 };
+pub use inst::Inst;
+pub use name::{Keyword, Symbol};
+pub use number::{BigDec, BigInt, Ratio};
 pub use uuid::Uuid;
 
 /// An insertion-ordered map from values to values.
