@@ -2,6 +2,7 @@
 //! (`taoensso.sente.packers.transit`). The mapping and its lossy corners are
 //! documented on [`TransitPacker`].
 
+mod decode;
 mod read;
 mod write;
 
