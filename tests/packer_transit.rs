@@ -73,7 +73,7 @@ proptest! {
 
     /// Whatever unpacks packs again to text that unpacks to an equal value.
     #[test]
-    fn what_unpacks_repacks(s in r#"\[("(~[:$#_?icnfbzmu'x]|\^[0-9 ]?)?[a-z0-9]{0,3}"|[0-9]|null|\[\]|,){0,12}\]"#) {
+    fn what_unpacks_repacks(s in r#"\[("(~[:$#_?icnfbzmtdu'x]|\^[0-9 ]?)?[a-z0-9]{0,3}"|[0-9]|null|\[\]|,){0,12}\]"#) {
         let p = TransitPacker::new();
         if let Ok(v) = p.unpack(false, PackedRef::Text(&s)) {
             match p.pack(false, &v) {

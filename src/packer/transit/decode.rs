@@ -114,8 +114,9 @@ pub(super) fn decode_scalar(tag: char, text: &str) -> Result<Value, Detail> {
             .parse()
             .map(|ms| Value::Inst(Inst::from_millis(ms)))
             .map_err(|_| invalid("instant")),
+        // Millisecond precision, as transit-java reads it (and as "~m" carries it).
         't' => Inst::parse_rfc3339(text)
-            .map(Value::Inst)
+            .map(|i| Value::Inst(Inst::from_millis(i.millis())))
             .ok_or_else(|| invalid("instant")),
         'b' => base64_decode(text)
             .map(|b| Value::Bytes(Arc::from(b)))

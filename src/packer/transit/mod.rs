@@ -78,7 +78,9 @@ const MAX_CACHE_ENTRIES: usize = CACHE_CODE_DIGITS * CACHE_CODE_DIGITS;
 ///
 /// # Lossy or lenient corners
 ///
-/// - Instants travel in milliseconds (floor): sub-millisecond nanoseconds are lost.
+/// - Instants travel in milliseconds (floor): sub-millisecond nanoseconds are
+///   lost when writing, and dropped when reading a finer `"~t…"`, as
+///   transit-java does.
 ///   Verbose mode writes `"~m"` for years outside 0000–9999, which `"~t"` cannot carry.
 /// - Doubles print as transit-clj prints them (Java's `Double.toString`:
 ///   `1.0`, `1.0E10`), so `Float(1.0)` reads back as a double. transit-js

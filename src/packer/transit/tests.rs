@@ -326,6 +326,10 @@ fn instants_keep_milliseconds_only() {
         pack(&vec_of([Value::Inst(Inst::from_millis(-1))])),
         r#"["~m-1"]"#
     );
+    assert_eq!(
+        unpack(r#"["~t2024-01-01T00:00:00.123456789Z"]"#),
+        vec_of([Value::Inst(Inst::from_millis(1_704_067_200_123))])
+    );
 }
 
 #[test]
