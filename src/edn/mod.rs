@@ -15,6 +15,8 @@ use crate::packer::{PackError, UnpackError};
 use crate::value::Value;
 
 pub(crate) use read::is_symbol_text;
+#[cfg(feature = "transit")]
+pub(crate) use write::write_double;
 
 /// The nesting limit used by [`to_string`] and [`from_str`]: 256 levels.
 pub const DEFAULT_MAX_DEPTH: usize = 256;

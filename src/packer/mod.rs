@@ -23,12 +23,16 @@
 #[cfg(feature = "edn")]
 mod edn;
 mod error;
+#[cfg(feature = "transit")]
+mod transit;
 
 use std::sync::Arc;
 
 #[cfg(feature = "edn")]
 pub use edn::EdnPacker;
 pub use error::{PackError, UnpackError, UnpackErrorKind};
+#[cfg(feature = "transit")]
+pub use transit::TransitPacker;
 
 use crate::value::Value;
 
