@@ -35,38 +35,76 @@ pub struct TestServer {
     pub chsk: ChannelSocketServer,
 }
 
-/// Starts a server with these options; events go to `on_event`.
+/// The server plugs the suite runs against.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    /// `SmolRuntime` + the hyper adapter.
+    Smol,
+    /// `AsyncStdRuntime` + the tide endpoint.
+    #[cfg(feature = "tide")]
+    Tide,
+}
+
+/// Starts a server on `backend` with these options; events go to `on_event`.
 pub async fn start_with(
+    backend: Backend,
     opts: ServerOptions,
     on_event: impl Fn(ServerEventMsg) + Send + 'static,
 ) -> TestServer {
+    let runtime: Arc<dyn sente::runtime::Runtime> = match backend {
+        Backend::Smol => Arc::new(SmolRuntime),
+        #[cfg(feature = "tide")]
+        Backend::Tide => Arc::new(sente::runtimes::async_std::AsyncStdRuntime),
+    };
     let (chsk, events): (ChannelSocketServer, ServerEvents) =
-        ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), opts)
-            .expect("valid options");
+        ChannelSocketServer::new(runtime, Arc::new(EdnPacker::new()), opts).expect("valid options");
     smol::spawn(async move {
         while let Ok(msg) = events.recv().await {
             on_event(msg);
         }
     })
     .detach();
-    let listener = smol::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = chsk.clone();
-    smol::spawn(chsk_smol::serve(listener, move |req| {
-        let chsk = app.clone();
-        async move { chsk_smol::handle(&chsk, req).await }
-    }))
-    .detach();
+    let addr = match backend {
+        Backend::Smol => {
+            let listener = smol::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let app = chsk.clone();
+            smol::spawn(chsk_smol::serve(listener, move |req| {
+                let chsk = app.clone();
+                async move { chsk_smol::handle(&chsk, req).await }
+            }))
+            .detach();
+            addr
+        }
+        #[cfg(feature = "tide")]
+        Backend::Tide => {
+            use tide::listener::Listener as _;
+            let mut app = tide::new();
+            let endpoint = sente::runtimes::tide::ChskEndpoint::new(chsk.clone());
+            app.at("/chsk").get(endpoint.clone()).post(endpoint);
+            let mut listener = app.bind("127.0.0.1:0").await.expect("bind");
+            let info = listener.info().pop().expect("listen info");
+            let addr = info
+                .connection()
+                .trim_start_matches("http://")
+                .parse()
+                .expect("an address");
+            async_std::task::spawn(async move {
+                let _ = listener.accept().await;
+            });
+            addr
+        }
+    };
     TestServer { addr, chsk }
 }
 
-/// Starts the echo server with its options adjusted by `tune`.
-pub async fn start_echo(tune: impl FnOnce(&mut ServerOptions)) -> TestServer {
+/// Starts the echo server on `backend` with its options adjusted by `tune`.
+pub async fn start_echo(backend: Backend, tune: impl FnOnce(&mut ServerOptions)) -> TestServer {
     let mut opts = echo::options();
     tune(&mut opts);
-    start_with(opts, echo::handle).await
+    start_with(backend, opts, echo::handle).await
 }
 
 pub struct Ws(pub WebSocketStream<TcpStream>);

@@ -1,0 +1,388 @@
+//! The server over real loopback sockets: WebSocket and Ajax, pushes,
+//! keep-alive, grace periods, every rejection path, bad input, the
+//! transcripts of the real Sente. One suite, run against every server plug
+//! (smol + hyper; async-std + tide with the `tide` feature).
+
+#[path = "server/harness.rs"]
+mod harness;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_tungstenite::tungstenite::Message;
+use harness::*;
+use sente::server::{AllowedOrigins, CsrfCheck, ServerOptions, text_response};
+
+async fn ws_handshake_then_events_with_and_without_reply(b: Backend) {
+    let s = start_echo(b, |_| {}).await;
+    let (mut ws, hs) = Ws::open(s.addr, "client-id=ws-cid-1&csrf-token=").await;
+    assert_eq!(hs, r#"[[:chsk/handshake ["ws-cid-1" nil nil]] nil]"#);
+    ws.send(r#"[[:echo/echo {:n 1, :s "hi"}] "ab12cd"]"#).await;
+    assert_eq!(ws.recv().await.unwrap(), r#"[{:n 1, :s "hi"} "ab12cd"]"#);
+    // No reply asked: nothing comes back; the next reply is the next frame.
+    ws.send("[[:echo/echo {:n 2}] nil]").await;
+    ws.send(r#"[[:echo/echo 3] "c3"]"#).await;
+    assert_eq!(ws.recv().await.unwrap(), r#"[3 "c3"]"#);
+    // Sente <= 1.20's 1-element wrapper.
+    ws.send("[[:echo/echo 5]]").await;
+    ws.send(r#"[[:chsk/ws-ping] "p1ng00"]"#).await;
+    assert_eq!(ws.recv().await.unwrap(), r#"["pong" "p1ng00"]"#);
+}
+
+async fn ws_uid_param_and_nil_uid(b: Backend) {
+    let s = start_echo(b, |_| {}).await;
+    let (_ws, hs) = Ws::open(s.addr, "uid=jvm-user&client-id=jvm-cid-1").await;
+    assert_eq!(hs, r#"[[:chsk/handshake ["jvm-user" nil nil]] nil]"#);
+    let anon = start_with(b, ServerOptions::default().csrf(CsrfCheck::Skip), |_| {}).await;
+    let (_ws, hs) = Ws::open(anon.addr, "client-id=c").await;
+    assert_eq!(hs, "[[:chsk/handshake [:sente/nil-uid nil nil]] nil]");
+}
+
+async fn pushes_are_batched_and_flush_goes_at_once(b: Backend) {
+    let s = start_echo(b, |o| o.config.send_buf_ws = Duration::from_millis(300)).await;
+    let (mut ws, _) = Ws::open(s.addr, "client-id=c1").await;
+    ws.send(r#"[[:echo/push {:x 42}] "pu5h01"]"#).await;
+    ws.send(r#"[[:echo/push 2] "pu5h02"]"#).await;
+    assert_eq!(ws.recv().await.unwrap(), r#"[:ok "pu5h01"]"#);
+    assert_eq!(ws.recv().await.unwrap(), r#"[:ok "pu5h02"]"#);
+    assert_eq!(
+        ws.recv().await.unwrap(),
+        "[[[:echo/pushed {:x 42}] [:echo/pushed 2]] nil]"
+    );
+    ws.send(r#"[[:echo/push-flush "now"] nil]"#).await;
+    assert_eq!(ws.recv().await.unwrap(), r#"[[[:echo/pushed "now"]] nil]"#);
+}
+
+async fn a_push_reaches_every_tab_of_the_user(b: Backend) {
+    let s = start_echo(b, |_| {}).await;
+    let (mut a, _) = Ws::open(s.addr, "uid=alice&client-id=tab-1").await;
+    let (mut b, _) = Ws::open(s.addr, "uid=alice&client-id=tab-2").await;
+    let (mut c, _) = Ws::open(s.addr, "uid=bob&client-id=tab-3").await;
+    a.send(r#"[[:echo/uids] "u1"]"#).await;
+    assert_eq!(
+        a.recv().await.unwrap(),
+        r#"[{:ws 2, :ajax 0, :any 2} "u1"]"#
+    );
+    a.send(r#"[[:echo/push-flush "hi"] nil]"#).await;
+    assert_eq!(a.recv().await.unwrap(), r#"[[[:echo/pushed "hi"]] nil]"#);
+    assert_eq!(b.recv().await.unwrap(), r#"[[[:echo/pushed "hi"]] nil]"#);
+    c.send(r#"[[:echo/broadcast "all"] "b1"]"#).await;
+    assert_eq!(c.recv().await.unwrap(), r#"[3 "b1"]"#);
+    for ws in [&mut a, &mut b, &mut c] {
+        assert_eq!(ws.recv().await.unwrap(), r#"[[[:echo/pushed "all"]] nil]"#);
+    }
+}
+
+async fn ajax_handshake_post_poll_push_and_long_poll_timeout(b: Backend) {
+    let s = start_echo(b, |o| o.config.lp_timeout = Duration::from_millis(300)).await;
+    let addr = s.addr;
+    let r = get(
+        addr,
+        "/chsk?udt=1795412763633&client-id=ajax-cid-1&handshake%3F=1",
+        "X-CSRF-Token: \r\n",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.text()),
+        (200, r#"[[:chsk/handshake ["ajax-cid-1" nil nil]] nil]"#)
+    );
+    let r = post_form(addr, "udt=1795412763633&client-id=ajax-cid-1&ppstr=%5B%5B%3Aecho%2Fecho+%7B%3An+1%2C+%3As+%22hi+there%22%7D%5D+%3Aajax%5D", "").await;
+    assert_eq!(
+        (r.status, r.text()),
+        (200, r#"[{:n 1, :s "hi there"} nil]"#)
+    );
+    let r = post_form(
+        addr,
+        "udt=1795412763633&client-id=ajax-cid-1&ppstr=%5B%5B%3Aecho%2Fecho+%7B%3An+2%7D%5D+nil%5D",
+        "",
+    )
+    .await;
+    assert_eq!((r.status, r.text()), (200, "[:chsk/dummy-cb-200 nil]"));
+    // Sente <= 1.20 markers.
+    assert_eq!(
+        post_form(addr, &ppstr("ajax-cid-1", "[[:echo/echo 9] 0]"), "")
+            .await
+            .text(),
+        "[9 nil]"
+    );
+    assert_eq!(
+        post_form(addr, &ppstr("ajax-cid-1", "[[:echo/echo 10]]"), "")
+            .await
+            .text(),
+        "[:chsk/dummy-cb-200 nil]"
+    );
+    // A poll held while another connection triggers a push.
+    let poll = smol::spawn(get(
+        addr,
+        "/chsk?udt=1795412763634&client-id=ajax-cid-1",
+        "",
+    ));
+    smol::Timer::after(Duration::from_millis(50)).await;
+    let r = post_form(addr, "udt=1795412763633&client-id=ajax-cid-1&ppstr=%5B%5B%3Aecho%2Fpush+%7B%3Ax+42%7D%5D+%3Aajax%5D", "").await;
+    assert_eq!(r.text(), "[:ok nil]");
+    let r = within("the poll", poll).await;
+    assert_eq!(
+        (r.status, r.text()),
+        (200, "[[[:echo/pushed {:x 42}]] nil]")
+    );
+    // Nothing to push: the poll ends with the long-poll timeout.
+    let r = get(addr, "/chsk?udt=1795412763635&client-id=ajax-cid-1", "").await;
+    assert_eq!((r.status, r.text()), (200, "[:chsk/timeout nil]"));
+}
+
+async fn ajax_post_without_a_reply_times_out(b: Backend) {
+    let s = start_echo(b, |o| o.config.lp_timeout = Duration::from_millis(200)).await;
+    let r = post_form(s.addr, &ppstr("c", "[[:echo/unhandled 1] :ajax]"), "").await;
+    assert_eq!((r.status, r.text()), (200, "[:chsk/timeout nil]"));
+}
+
+async fn pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll(b: Backend) {
+    let s = start_echo(b, |_| {}).await;
+    get(s.addr, "/chsk?client-id=c&handshake%3F=1", "").await;
+    let r = post_form(s.addr, &ppstr("c", "[[:echo/push-flush 1] :ajax]"), "").await;
+    assert_eq!(r.text(), "[:ok nil]");
+    let r = get(s.addr, "/chsk?client-id=c", "").await;
+    assert_eq!(
+        r.text(),
+        "[[[:echo/pushed 1]] nil]",
+        "Sente loses this push after ~2-4 s of retries; we keep it"
+    );
+}
+
+async fn keep_alive_ping_pong_and_ping_timeout_close(b: Backend) {
+    let s = start_echo(b, |o| {
+        o.config.ws_kalive = Some(Duration::from_millis(400));
+        o.config.ws_ping_timeout = Some(Duration::from_millis(300));
+    })
+    .await;
+    let (mut ws, _) = Ws::open(s.addr, "client-id=ws-cid-nopong").await;
+    assert_eq!(ws.recv().await.unwrap(), "[:chsk/ws-ping nil]");
+    ws.send("[[:chsk/ws-pong] nil]").await;
+    assert_eq!(
+        ws.recv().await.unwrap(),
+        "[:chsk/ws-ping nil]",
+        "pinged again after another idle window"
+    );
+    // No answer this time: the server closes with 1000.
+    match ws.recv_raw().await {
+        Some(Message::Close(Some(frame))) => assert_eq!(u16::from(frame.code), 1000),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
+async fn uidport_open_and_close_with_the_grace_period(b: Backend) {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (tx, rx) = async_channel::unbounded();
+    let log = seen.clone();
+    let mut opts = harness::echo::options();
+    opts.config.grace_ws = Duration::from_millis(200);
+    let s = start_with(b, opts, move |msg| {
+        if msg.id().namespace() == "chsk" {
+            log.lock().unwrap().push(msg.event().to_string());
+            let _ = tx.try_send(msg.event().to_string());
+        }
+    })
+    .await;
+    let (a, _) = Ws::open(s.addr, "uid=alice&client-id=tab-1").await;
+    assert_eq!(
+        within("open", rx.recv()).await.unwrap(),
+        r#"[:chsk/uidport-open "alice"]"#
+    );
+    let (b, _) = Ws::open(s.addr, "uid=alice&client-id=tab-2").await;
+    drop(a);
+    // A reconnect of tab-1 within the grace period: no events.
+    let (a2, _) = Ws::open(s.addr, "uid=alice&client-id=tab-1").await;
+    drop(b);
+    drop(a2);
+    assert_eq!(
+        within("close", rx.recv()).await.unwrap(),
+        r#"[:chsk/uidport-close "alice"]"#
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            r#"[:chsk/uidport-open "alice"]"#,
+            r#"[:chsk/uidport-close "alice"]"#
+        ]
+    );
+    assert!(s.chsk.connected_uids().any.is_empty());
+}
+
+async fn bad_packages_and_bad_events_leave_the_connection_working(b: Backend) {
+    let s = start_echo(b, |_| {}).await;
+    let (mut ws, _) = Ws::open(s.addr, "client-id=c").await;
+    ws.send("{not edn").await;
+    ws.send(r#"[[:no-namespace 1] "x"]"#).await;
+    ws.send("[1 2 3]").await;
+    ws.send(r#"[[:echo/echo 7] "after1"]"#).await;
+    assert_eq!(ws.recv().await.unwrap(), r#"[7 "after1"]"#);
+    let r = post_form(s.addr, &ppstr("c", "[[:echo/echo"), "").await;
+    assert_eq!(r.status, 400);
+    assert!(r.text().starts_with("Bad package"), "{}", r.text());
+}
+
+async fn oversized_messages_are_refused(b: Backend) {
+    let s = start_echo(b, |o| o.max_message_size = 1000).await;
+    let (mut ws, _) = Ws::open(s.addr, "client-id=c").await;
+    ws.send(&format!(r#"[[:echo/echo "{}"] "big"]"#, "x".repeat(2000)))
+        .await;
+    match ws.recv_raw().await {
+        Some(Message::Close(Some(frame))) => assert_eq!(u16::from(frame.code), 1009),
+        None => {} // tungstenite may drop the connection at the frame limit
+        other => panic!("expected a close, got {other:?}"),
+    }
+    let r = post_form(
+        s.addr,
+        &ppstr(
+            "c",
+            &format!(r#"[[:echo/echo "{}"] :ajax]"#, "x".repeat(2000)),
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 413);
+}
+
+async fn every_rejection_path_has_sente_status_and_body(b: Backend) {
+    // Default options: CSRF required, and no token configured → 403 everywhere.
+    let s = start_with(b, ServerOptions::default(), |_| {}).await;
+    let ws = get(s.addr, "/chsk?client-id=c&csrf-token=x", "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c2VudGUtcmVmLWtleS0xNg==\r\nSec-WebSocket-Version: 13\r\n").await;
+    assert_eq!((ws.status, ws.text()), (403, "Bad CSRF token"));
+    let ajax = get(
+        s.addr,
+        "/chsk?client-id=c&handshake%3F=1",
+        "X-CSRF-Token: x\r\n",
+    )
+    .await;
+    assert_eq!((ajax.status, ajax.text()), (403, "Bad CSRF token"));
+    let post = post_form(s.addr, &ppstr("c", "[[:a/b] nil]"), "").await;
+    assert_eq!((post.status, post.text()), (403, "Bad CSRF token"));
+
+    let opts = ServerOptions::default()
+        .csrf(CsrfCheck::Skip)
+        .allowed_origins(AllowedOrigins::Only(vec!["http://site.com".into()]))
+        .authorized_fn(|req| req.header("authorization") == Some("Bearer ok"));
+    let s = start_with(b, opts, |_| {}).await;
+    let r = get(
+        s.addr,
+        "/chsk?client-id=c&handshake%3F=1",
+        "Origin: http://evil.com\r\n",
+    )
+    .await;
+    assert_eq!((r.status, r.text()), (403, "Unauthorized origin"));
+    let r = get(
+        s.addr,
+        "/chsk?client-id=c&handshake%3F=1",
+        "Referer: http://site.com.evil.com/\r\n",
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let r = get(
+        s.addr,
+        "/chsk?client-id=c&handshake%3F=1",
+        "Referer: http://site.com/app\r\n",
+    )
+    .await;
+    assert_eq!((r.status, r.text()), (401, "Unauthorized request"));
+    let r = get(
+        s.addr,
+        "/chsk?client-id=c&handshake%3F=1",
+        "Origin: http://site.com\r\nAuthorization: Bearer ok\r\n",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+
+    let opts = ServerOptions::default().reject_fn(|_| Some(text_response(429, "slow down")));
+    let s = start_with(b, opts, |_| {}).await;
+    let r = get(s.addr, "/chsk?client-id=c", "").await;
+    assert_eq!((r.status, r.text()), (429, "slow down"));
+
+    // With a CSRF token from the request's extensions, the right token passes.
+    let opts =
+        ServerOptions::default().csrf(CsrfCheck::Token(Arc::new(|_| Some("tok".to_owned()))));
+    let s = start_with(b, opts, |_| {}).await;
+    assert_eq!(
+        get(
+            s.addr,
+            "/chsk?client-id=c&handshake%3F=1",
+            "X-CSRF-Token: tok\r\n"
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        get(
+            s.addr,
+            "/chsk?client-id=c&handshake%3F=1",
+            "X-CSRF-Token: bad\r\n"
+        )
+        .await
+        .status,
+        403
+    );
+    let (_ws, hs) = Ws::open(s.addr, "client-id=c&csrf-token=tok").await;
+    assert!(hs.starts_with("[[:chsk/handshake"));
+}
+
+/// The raw requests of sente-transcripts.md, replayed byte for byte.
+async fn transcript_requests_replayed_give_the_captured_responses(b: Backend) {
+    let s = start_echo(b, |o| o.config.lp_timeout = Duration::from_millis(500)).await;
+    let a = s.addr;
+    let r = http(a, "GET /chsk?udt=1795412763633&client-id=ajax-cid-1&handshake%3F=1 HTTP/1.1\r\nHost: 127.0.0.1:8090\r\nAccept: */*\r\nX-CSRF-Token: \r\nConnection: close\r\n\r\n").await;
+    assert_eq!(
+        (r.status, r.text()),
+        (200, r#"[[:chsk/handshake ["ajax-cid-1" nil nil]] nil]"#)
+    );
+    let r = http(a, "POST /chsk HTTP/1.1\r\nHost: 127.0.0.1:8090\r\nContent-Type: application/x-www-form-urlencoded\r\nX-CSRF-Token: \r\nContent-Length: 115\r\nConnection: close\r\n\r\nudt=1795412763633&client-id=ajax-cid-1&ppstr=%5B%5B%3Aecho%2Fecho+%7B%3An+1%2C+%3As+%22hi+there%22%7D%5D+%3Aajax%5D").await;
+    assert_eq!(
+        (r.status, r.text()),
+        (200, r#"[{:n 1, :s "hi there"} nil]"#)
+    );
+    assert!(r.head.to_ascii_lowercase().contains("content-length: 27"));
+    let r = http(a, "POST /chsk HTTP/1.1\r\nHost: 127.0.0.1:8090\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 88\r\nConnection: close\r\n\r\nudt=1795412763633&client-id=ajax-cid-1&ppstr=%5B%5B%3Aecho%2Fecho+%7B%3An+2%7D%5D+nil%5D").await;
+    assert_eq!((r.status, r.text()), (200, "[:chsk/dummy-cb-200 nil]"));
+    let r = http(a, "GET /chsk?udt=1795412763635&client-id=ajax-cid-1 HTTP/1.1\r\nHost: 127.0.0.1:8090\r\nConnection: close\r\n\r\n").await;
+    assert_eq!((r.status, r.text()), (200, "[:chsk/timeout nil]"));
+    let r = http(
+        a,
+        "GET /chsk?udt=1795412763633 HTTP/1.1\r\nHost: 127.0.0.1:8090\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.text(),
+        "Client's Ring request doesn't have a client id. Does your server have the necessary keyword Ring middleware (`wrap-params` & `wrap-keyword-params`)?"
+    );
+    // The WebSocket upgrade of the transcript: same accept key.
+    let (status, head, first) = http_head(a, "GET /chsk?client-id=ws-cid-1&csrf-token= HTTP/1.1\r\nHost: 127.0.0.1:8090\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c2VudGUtcmVmLWtleS0xNg==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:8090\r\n\r\n").await;
+    assert_eq!(status, 101);
+    assert!(
+        head.contains("sec-websocket-accept: qHdndWTKP1ofoaGQqNYPcZll+Ws="),
+        "{head}"
+    );
+    // The first frame, byte for byte as http-kit sent it: text, FIN, unmasked, 44 bytes.
+    let mut want = vec![0x81, 0x2c];
+    want.extend_from_slice(br#"[[:chsk/handshake ["ws-cid-1" nil nil]] nil]"#);
+    assert_eq!(first, want);
+}
+
+macro_rules! suite {
+    ($backend:ident: $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                smol::block_on(super::$name(super::harness::Backend::$backend));
+            }
+        )*
+    };
+}
+
+mod smol_hyper {
+    suite!(Smol: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses);
+}
+
+#[cfg(feature = "tide")]
+mod async_std_tide {
+    suite!(Tide: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses);
+}
