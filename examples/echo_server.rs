@@ -69,42 +69,98 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// The packer of that name, when its feature is built in.
+macro_rules! feature_packer {
+    ($feature:literal, $make:expr) => {{
+        #[cfg(feature = $feature)]
+        let packer: Result<Arc<dyn Packer>, String> = Ok(Arc::new($make));
+        #[cfg(not(feature = $feature))]
+        let packer: Result<Arc<dyn Packer>, String> = Err(format!(
+            "the {} packer needs `--features {}`",
+            $feature, $feature
+        ));
+        packer
+    }};
+}
+
 fn packer(name: &str) -> Result<Arc<dyn Packer>, String> {
-    let missing = |f: &str| Err(format!("the {f} packer needs `--features {f}`"));
     match name {
         "edn" => Ok(Arc::new(EdnPacker::new())),
-        #[cfg(feature = "transit")]
-        "transit" => Ok(Arc::new(sente::packer::TransitPacker::new())),
-        #[cfg(feature = "json")]
-        "json" => Ok(Arc::new(sente::packer::JsonPacker::new())),
-        #[cfg(feature = "msgpack")]
-        "msgpack" => Ok(Arc::new(sente::packer::MsgpackPacker::new())),
-        #[cfg(feature = "bincode")]
-        "bincode" => Ok(Arc::new(sente::packer::BincodePacker::new())),
-        "transit" | "json" | "msgpack" | "bincode" => missing(name),
+        "transit" => feature_packer!("transit", sente::packer::TransitPacker::new()),
+        "json" => feature_packer!("json", sente::packer::JsonPacker::new()),
+        "msgpack" => feature_packer!("msgpack", sente::packer::MsgpackPacker::new()),
+        "bincode" => feature_packer!("bincode", sente::packer::BincodePacker::new()),
         other => Err(format!("unknown packer {other}")),
     }
 }
 
-fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("echo_server: {e}");
-            std::process::exit(2);
+/// Serves on smol + hyper until `stop` completes.
+async fn serve_smol(
+    chsk: ChannelSocketServer,
+    port: u16,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let listener = smol::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("listening on {}", listener.local_addr()?);
+    let server = chsk_smol::serve(listener, move |req| {
+        let chsk = chsk.clone();
+        async move {
+            if req.uri().path() == "/chsk" {
+                chsk_smol::handle(&chsk, req).await
+            } else {
+                hyper::Response::builder()
+                    .status(404)
+                    .body(Default::default())
+                    .unwrap_or_default()
+            }
         }
-    };
-    if args.runtime != "smol" {
-        eprintln!(
-            "echo_server: runtime {} is not built in (smol is)",
-            args.runtime
-        );
-        std::process::exit(2);
-    }
-    let packer = packer(&args.packer).unwrap_or_else(|e| {
-        eprintln!("echo_server: {e}");
-        std::process::exit(2);
     });
+    let stop = async {
+        stop.await;
+        Ok(())
+    };
+    futures_util::future::select(Box::pin(server), Box::pin(stop))
+        .await
+        .factor_first()
+        .0
+}
+
+/// Serves on async-std + tide until `stop` completes.
+#[cfg(feature = "tide")]
+async fn serve_tide(
+    chsk: ChannelSocketServer,
+    port: u16,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use tide::listener::Listener as _;
+    let mut app = tide::new();
+    let endpoint = sente::runtimes::tide::ChskEndpoint::new(chsk);
+    app.at("/chsk").get(endpoint.clone()).post(endpoint);
+    let mut listener = app.bind(format!("127.0.0.1:{port}")).await?;
+    let info = listener
+        .info()
+        .pop()
+        .map(|i| i.connection().trim_start_matches("http://").to_owned())
+        .unwrap_or_default();
+    println!("listening on {info}");
+    let stop = async {
+        stop.await;
+        Ok(())
+    };
+    futures_util::future::select(Box::pin(listener.accept()), Box::pin(stop))
+        .await
+        .factor_first()
+        .0
+}
+
+fn fail(code: i32, e: impl std::fmt::Display) -> ! {
+    eprintln!("echo_server: {e}");
+    std::process::exit(code);
+}
+
+fn main() {
+    let args = parse_args().unwrap_or_else(|e| fail(2, e));
+    let packer = packer(&args.packer).unwrap_or_else(|e| fail(2, e));
     let mut opts = handlers::options();
     if let Some(ms) = args.lp_timeout_ms {
         opts.config.lp_timeout = std::time::Duration::from_millis(ms);
@@ -112,44 +168,34 @@ fn main() {
     if let Some(ms) = args.ws_kalive_ms {
         opts.config.ws_kalive = Some(std::time::Duration::from_millis(ms));
     }
-    let result: std::io::Result<()> = smol::block_on(async move {
-        let (chsk, events) = ChannelSocketServer::new(Arc::new(SmolRuntime), packer, opts)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        smol::spawn(async move {
-            while let Ok(msg) = events.recv().await {
-                handlers::handle(msg);
-            }
-        })
-        .detach();
-        let listener = smol::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
-        println!("listening on {}", listener.local_addr()?);
-        let mut signals =
-            async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])?;
-        let server = chsk_smol::serve(listener, move |req| {
-            let chsk = chsk.clone();
-            async move {
-                if req.uri().path() == "/chsk" {
-                    chsk_smol::handle(&chsk, req).await
-                } else {
-                    hyper::Response::builder()
-                        .status(404)
-                        .body(Default::default())
-                        .unwrap_or_default()
-                }
-            }
-        });
-        let stop = async {
-            signals.next().await;
-            eprintln!("echo_server: shutting down");
-            Ok(())
-        };
-        futures_util::future::select(Box::pin(server), Box::pin(stop))
-            .await
-            .factor_first()
-            .0
-    });
+    let runtime: Arc<dyn sente::runtime::Runtime> = match args.runtime.as_str() {
+        "smol" => Arc::new(SmolRuntime),
+        #[cfg(feature = "tide")]
+        "async-std" => Arc::new(sente::runtimes::async_std::AsyncStdRuntime),
+        #[cfg(not(feature = "tide"))]
+        "async-std" => fail(2, "the async-std runtime needs `--features tide`"),
+        other => fail(2, format!("unknown runtime {other} (smol or async-std)")),
+    };
+    let (chsk, events) =
+        ChannelSocketServer::new(runtime.clone(), packer, opts).unwrap_or_else(|e| fail(2, e));
+    runtime.spawn(Box::pin(async move {
+        while let Ok(msg) = events.recv().await {
+            handlers::handle(msg);
+        }
+    }));
+    let mut signals =
+        async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])
+            .unwrap_or_else(|e| fail(1, e));
+    let stop = async move {
+        signals.next().await;
+        eprintln!("echo_server: shutting down");
+    };
+    let result = match args.runtime.as_str() {
+        #[cfg(feature = "tide")]
+        "async-std" => async_std::task::block_on(serve_tide(chsk, args.port, stop)),
+        _ => smol::block_on(serve_smol(chsk, args.port, stop)),
+    };
     if let Err(e) = result {
-        eprintln!("echo_server: {e}");
-        std::process::exit(1);
+        fail(1, e);
     }
 }
