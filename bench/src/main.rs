@@ -1,0 +1,163 @@
+//! The load generator. Starts each server itself (the echo server example,
+//! and the raw async-tungstenite echo as the baseline), runs the workloads
+//! side by side in one run, and prints a table with ratios to the baseline.
+//!
+//! `cargo build --release --example echo_server && cargo run --release -p sente-bench --bin loadgen`
+//!
+//! Workload A: N clients, M acked round-trips each over WebSocket, one
+//! outstanding per client. Reports round-trips/s, p50/p99 latency, and the
+//! server's CPU time (user+sys from /proc/PID/stat) per round-trip.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use async_tungstenite::tungstenite::Message;
+use futures_util::StreamExt;
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(program: &str, args: &[&str]) -> Server {
+        let mut child = Command::new(program)
+            .args(args)
+            .env("SMOL_THREADS", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {program}: {e} (build it first, see the module docs)")
+            });
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("a first line");
+        let port = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("listening on 127.0.0.1:PORT");
+        Server { child, port }
+    }
+
+    /// User + system CPU time of the server process so far.
+    fn cpu(&self) -> Duration {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).expect("/proc stat");
+        let after = &stat[stat.rfind(')').expect("comm") + 2..];
+        let fields: Vec<&str> = after.split(' ').collect();
+        let ticks: u64 =
+            fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+        Duration::from_millis(ticks * 10) // USER_HZ = 100 on Linux
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Figures {
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+    cpu_per_op: Duration,
+}
+
+/// Workload A. `sente` selects the message format: Sente envelopes and
+/// replies, or raw frames echoed back.
+fn acked_round_trips(server: &Server, clients: usize, per_client: usize, sente: bool) -> Figures {
+    let port = server.port;
+    let cpu0 = server.cpu();
+    let t0 = Instant::now();
+    let latencies = smol::block_on(async {
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            tasks.push(smol::spawn(async move {
+                let stream = smol::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .expect("connect");
+                stream.set_nodelay(true).expect("nodelay");
+                let url = format!("ws://127.0.0.1:{port}/chsk?client-id=load-{c}");
+                let (mut ws, _) = async_tungstenite::client_async(url, stream)
+                    .await
+                    .expect("upgrade");
+                if sente {
+                    ws.next().await.expect("handshake").expect("handshake");
+                }
+                let mut lat = Vec::with_capacity(per_client);
+                for i in 0..per_client {
+                    // The same bytes for both servers: the raw one echoes them back.
+                    let msg = format!("[[:echo/echo {{:i {i}, :c {c}}}] \"{:06x}\"]", i % 0xffffff);
+                    let t = Instant::now();
+                    ws.send(Message::text(msg)).await.expect("send");
+                    loop {
+                        match ws.next().await {
+                            Some(Ok(Message::Text(_))) => break,
+                            Some(Ok(_)) => continue,
+                            other => panic!("connection ended: {other:?}"),
+                        }
+                    }
+                    lat.push(t.elapsed());
+                }
+                let _ = ws.close(None).await;
+                lat
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await);
+        }
+        all
+    });
+    let wall = t0.elapsed();
+    // Let the server finish closing before reading its CPU time.
+    std::thread::sleep(Duration::from_millis(200));
+    let cpu = server.cpu() - cpu0;
+    let mut lat = latencies;
+    lat.sort();
+    let n = lat.len();
+    Figures {
+        rate: n as f64 / wall.as_secs_f64(),
+        p50: lat[n / 2],
+        p99: lat[n * 99 / 100],
+        cpu_per_op: cpu / n as u32,
+    }
+}
+
+fn main() {
+    let root = std::env::var("SENTE_ROOT").unwrap_or_else(|_| ".".into());
+    let echo = format!("{root}/target/release/examples/echo_server");
+    let raw = format!("{root}/target/release/raw_echo");
+    let (clients, per_client) = (100, 2000);
+    println!(
+        "workload A: {clients} clients x {per_client} acked round-trips over WebSocket, server on 1 smol thread"
+    );
+    let raw_server = Server::start(&raw, &[]);
+    let base = acked_round_trips(&raw_server, clients, per_client, false);
+    drop(raw_server);
+    let sente_server = Server::start(&echo, &["--port", "0"]);
+    let ours = acked_round_trips(&sente_server, clients, per_client, true);
+    drop(sente_server);
+    println!("| server | round-trips/s | p50 | p99 | server CPU per round-trip | ratio to raw |");
+    println!("|---|---|---|---|---|---|");
+    for (name, f) in [
+        ("raw async-tungstenite echo", &base),
+        ("sente echo_server (edn)", &ours),
+    ] {
+        println!(
+            "| {name} | {:.0} | {:.0} µs | {:.0} µs | {:.1} µs | {:.2}x |",
+            f.rate,
+            f.p50.as_secs_f64() * 1e6,
+            f.p99.as_secs_f64() * 1e6,
+            f.cpu_per_op.as_secs_f64() * 1e6,
+            f.cpu_per_op.as_secs_f64() / base.cpu_per_op.as_secs_f64()
+        );
+    }
+}
