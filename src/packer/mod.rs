@@ -20,15 +20,27 @@
 //! unpacking malformed bytes an [`UnpackError`] with the byte offset; nothing
 //! panics, and nesting depth and sizes are bounded.
 
+#[cfg(feature = "bincode")]
+mod bincode;
 #[cfg(feature = "edn")]
 mod edn;
 mod error;
+#[cfg(feature = "gzip")]
+mod gzip;
+#[cfg(feature = "json")]
+mod json;
 
 use std::sync::Arc;
 
-pub use error::{PackError, UnpackError, UnpackErrorKind};
+#[cfg(feature = "bincode")]
+pub use self::bincode::BincodePacker;
 #[cfg(feature = "edn")]
 pub use edn::EdnPacker;
+pub use error::{PackError, UnpackError, UnpackErrorKind};
+#[cfg(feature = "gzip")]
+pub use gzip::GzipPacker;
+#[cfg(feature = "json")]
+pub use json::JsonPacker;
 
 use crate::value::Value;
 
