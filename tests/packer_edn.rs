@@ -1,4 +1,5 @@
 //! Property tests of the EDN packer: round-trips and no panics on arbitrary input.
+#![cfg(feature = "edn")]
 mod support;
 
 use proptest::prelude::*;

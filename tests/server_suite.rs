@@ -3,6 +3,7 @@
 //! transcripts of the real Sente. One suite, run against every server plug
 //! (smol + hyper; async-std + tide with the `tide` feature).
 
+#![cfg(all(feature = "smol", feature = "edn"))]
 #[path = "server/harness.rs"]
 mod harness;
 

@@ -20,17 +20,29 @@
 //! unpacking malformed bytes an [`UnpackError`] with the byte offset; nothing
 //! panics, and nesting depth and sizes are bounded.
 
+#[cfg(feature = "bincode")]
+mod bincode;
 #[cfg(feature = "edn")]
 mod edn;
 mod error;
+#[cfg(feature = "gzip")]
+mod gzip;
+#[cfg(feature = "json")]
+mod json;
 #[cfg(feature = "transit")]
 mod transit;
 
 use std::sync::Arc;
 
+#[cfg(feature = "bincode")]
+pub use self::bincode::BincodePacker;
 #[cfg(feature = "edn")]
 pub use edn::EdnPacker;
 pub use error::{PackError, UnpackError, UnpackErrorKind};
+#[cfg(feature = "gzip")]
+pub use gzip::GzipPacker;
+#[cfg(feature = "json")]
+pub use json::JsonPacker;
 #[cfg(feature = "transit")]
 pub use transit::TransitPacker;
 
