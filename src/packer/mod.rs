@@ -167,38 +167,27 @@ pub trait Packer: Send + Sync + 'static {
     }
 }
 
-impl<P: Packer + ?Sized> Packer for Arc<P> {
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
-    fn is_binary(&self) -> bool {
-        (**self).is_binary()
-    }
-    fn pack(&self, websocket: bool, value: &Value) -> Result<Packed, PackError> {
-        (**self).pack(websocket, value)
-    }
-    fn unpack(&self, websocket: bool, packed: PackedRef<'_>) -> Result<Value, UnpackError> {
-        (**self).unpack(websocket, packed)
-    }
-    fn keeps_keywords(&self) -> bool {
-        (**self).keeps_keywords()
-    }
+/// A shared or boxed packer is a packer.
+macro_rules! delegate_packer {
+    ($($wrapper:ident),*) => {$(
+        impl<P: Packer + ?Sized> Packer for $wrapper<P> {
+            fn name(&self) -> &'static str {
+                (**self).name()
+            }
+            fn is_binary(&self) -> bool {
+                (**self).is_binary()
+            }
+            fn pack(&self, websocket: bool, value: &Value) -> Result<Packed, PackError> {
+                (**self).pack(websocket, value)
+            }
+            fn unpack(&self, websocket: bool, packed: PackedRef<'_>) -> Result<Value, UnpackError> {
+                (**self).unpack(websocket, packed)
+            }
+            fn keeps_keywords(&self) -> bool {
+                (**self).keeps_keywords()
+            }
+        }
+    )*};
 }
 
-impl<P: Packer + ?Sized> Packer for Box<P> {
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
-    fn is_binary(&self) -> bool {
-        (**self).is_binary()
-    }
-    fn pack(&self, websocket: bool, value: &Value) -> Result<Packed, PackError> {
-        (**self).pack(websocket, value)
-    }
-    fn unpack(&self, websocket: bool, packed: PackedRef<'_>) -> Result<Value, UnpackError> {
-        (**self).unpack(websocket, packed)
-    }
-    fn keeps_keywords(&self) -> bool {
-        (**self).keeps_keywords()
-    }
-}
+delegate_packer!(Arc, Box);
