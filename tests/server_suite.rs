@@ -381,6 +381,62 @@ async fn connected_uids_can_be_watched(b: Backend) {
     assert!(later.any.is_empty());
 }
 
+/// A binary packer (gzip around EDN) gives binary frames and octet-stream
+/// Ajax bodies, with `binary?=true` in the POST's query.
+#[cfg(feature = "gzip")]
+async fn binary_packers_use_binary_frames_and_bodies(b: Backend) {
+    use sente::Packer;
+    use sente::packer::{EdnPacker, GzipPacker, PackedRef};
+    let packer = Arc::new(GzipPacker::new(EdnPacker::new()));
+    let s = start_with_packer(
+        b,
+        packer.clone(),
+        harness::echo::options(),
+        harness::echo::handle,
+    )
+    .await;
+    let unpack = |bytes: &[u8]| {
+        packer
+            .unpack(true, PackedRef::Binary(bytes))
+            .unwrap()
+            .to_string()
+    };
+    let pack = |edn: &str| match packer
+        .pack(true, &sente::edn::from_str(edn).unwrap())
+        .unwrap()
+    {
+        sente::Packed::Binary(b) => b,
+        sente::Packed::Text(_) => panic!("gzip packs to bytes"),
+    };
+    let mut ws = Ws::connect(s.addr, "client-id=bin").await;
+    let Some(Message::Binary(hs)) = ws.recv_raw().await else {
+        panic!("a binary handshake")
+    };
+    assert_eq!(unpack(&hs), r#"[[:chsk/handshake ["bin" nil nil]] nil]"#);
+    ws.0.send(Message::binary(pack(r#"[[:echo/echo {:big "x"}] "b1"]"#)))
+        .await
+        .unwrap();
+    let Some(Message::Binary(reply)) = ws.recv_raw().await else {
+        panic!("a binary reply")
+    };
+    assert_eq!(unpack(&reply), r#"[{:big "x"} "b1"]"#);
+    let body = pack("[[:echo/echo 42] :ajax]");
+    let mut req = format!(
+        "POST /chsk?udt=1&client-id=bin&binary%3F=true HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(&body);
+    let r = http_bytes(s.addr, &req).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.head
+            .to_ascii_lowercase()
+            .contains("content-type: application/octet-stream")
+    );
+    assert_eq!(unpack(&r.body), "[42 nil]");
+}
+
 macro_rules! suite {
     ($backend:ident: $($name:ident),* $(,)?) => {
         $(
@@ -389,6 +445,11 @@ macro_rules! suite {
                 smol::block_on(super::$name(super::harness::Backend::$backend));
             }
         )*
+        #[cfg(feature = "gzip")]
+        #[test]
+        fn binary_packers_use_binary_frames_and_bodies() {
+            smol::block_on(super::binary_packers_use_binary_frames_and_bodies(super::harness::Backend::$backend));
+        }
     };
 }
 

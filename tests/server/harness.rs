@@ -51,13 +51,23 @@ pub async fn start_with(
     opts: ServerOptions,
     on_event: impl Fn(ServerEventMsg) + Send + 'static,
 ) -> TestServer {
+    start_with_packer(backend, Arc::new(EdnPacker::new()), opts, on_event).await
+}
+
+/// Like [`start_with`] with another packer.
+pub async fn start_with_packer(
+    backend: Backend,
+    packer: Arc<dyn sente::Packer>,
+    opts: ServerOptions,
+    on_event: impl Fn(ServerEventMsg) + Send + 'static,
+) -> TestServer {
     let runtime: Arc<dyn sente::runtime::Runtime> = match backend {
         Backend::Smol => Arc::new(SmolRuntime),
         #[cfg(feature = "tide")]
         Backend::Tide => Arc::new(sente::runtimes::async_std::AsyncStdRuntime),
     };
     let (chsk, events): (ChannelSocketServer, ServerEvents) =
-        ChannelSocketServer::new(runtime, Arc::new(EdnPacker::new()), opts).expect("valid options");
+        ChannelSocketServer::new(runtime, packer, opts).expect("valid options");
     smol::spawn(async move {
         while let Ok(msg) = events.recv().await {
             on_event(msg);
