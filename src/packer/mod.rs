@@ -23,12 +23,16 @@
 #[cfg(feature = "edn")]
 mod edn;
 mod error;
+#[cfg(feature = "msgpack")]
+mod msgpack;
 
 use std::sync::Arc;
 
 pub use error::{PackError, UnpackError, UnpackErrorKind};
 #[cfg(feature = "edn")]
 pub use edn::EdnPacker;
+#[cfg(feature = "msgpack")]
+pub use msgpack::MsgpackPacker;
 
 use crate::value::Value;
 
