@@ -29,6 +29,8 @@ mod error;
 mod gzip;
 #[cfg(feature = "json")]
 mod json;
+#[cfg(feature = "msgpack")]
+mod msgpack;
 #[cfg(feature = "transit")]
 mod transit;
 
@@ -43,6 +45,8 @@ pub use error::{PackError, UnpackError, UnpackErrorKind};
 pub use gzip::GzipPacker;
 #[cfg(feature = "json")]
 pub use json::JsonPacker;
+#[cfg(feature = "msgpack")]
+pub use msgpack::MsgpackPacker;
 #[cfg(feature = "transit")]
 pub use transit::TransitPacker;
 

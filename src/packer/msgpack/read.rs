@@ -1,0 +1,512 @@
+//! The msgpack reader: everything Sente writes, plus the standard forms it
+//! never writes (uint64, float32, timestamp32/64) and the JVM typed arrays.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::{KEY_CACHE_CAPACITY, PACKER_NAME, ext_type, is_cachable_key};
+use crate::packer::{UnpackError, UnpackErrorKind as Kind};
+use crate::value::{BigInt, Inst, Keyword, Map, Ratio, Set, Symbol, Uuid, Value};
+
+/// Reads one top-level value from `input` with a fresh key cache. Bytes after
+/// it are ignored when `allow_trailing`, else they are an error.
+pub(super) fn read_value(
+    input: &[u8],
+    max_depth: usize,
+    allow_trailing: bool,
+) -> Result<Value, UnpackError> {
+    let mut reader = Reader {
+        input,
+        pos: 0,
+        end: input.len(),
+        max_depth,
+        key_cache: Vec::new(),
+    };
+    let value = reader.value(1)?;
+    if !allow_trailing && reader.pos != input.len() {
+        return Err(reader.error(
+            Kind::TrailingInput,
+            reader.pos,
+            format!("{} bytes after the value", input.len() - reader.pos),
+        ));
+    }
+    Ok(value)
+}
+
+struct Reader<'a> {
+    input: &'a [u8],
+    /// The offset of the next byte to read.
+    pos: usize,
+    /// Where the current region ends: the input's end, or the end of the
+    /// extension payload being read in place.
+    end: usize,
+    max_depth: usize,
+    /// Keyword and string map keys read so far, indexed by ext 8 references.
+    key_cache: Vec<Value>,
+}
+
+/// An extension payload being read in place: where its header starts, where
+/// its content ends, and where the enclosing region ends.
+struct Payload {
+    at: usize,
+    end: usize,
+    outer_end: usize,
+}
+
+/// The header of an extension: where it starts, its type and its content length.
+struct ExtHeader {
+    at: usize,
+    type_id: i8,
+    len: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn error(&self, kind: Kind, at: usize, detail: impl Into<Cow<'static, str>>) -> UnpackError {
+        UnpackError::new(PACKER_NAME, kind, Some(at), detail)
+    }
+
+    fn remaining(&self) -> usize {
+        self.end.saturating_sub(self.pos)
+    }
+
+    /// Takes the next `len` bytes of the current region.
+    fn take(&mut self, len: usize) -> Result<&'a [u8], UnpackError> {
+        let bytes = self
+            .input
+            .get(self.pos..self.end)
+            .and_then(|rest| rest.get(..len))
+            .ok_or_else(|| {
+                self.error(
+                    Kind::UnexpectedEnd,
+                    self.pos,
+                    format!("needed {len} bytes, {} left", self.remaining()),
+                )
+            })?;
+        self.pos += len;
+        Ok(bytes)
+    }
+
+    /// Takes the `len` bytes a header at `at` claims, reporting a shortfall
+    /// at the header.
+    fn claimed(&mut self, at: usize, len: usize) -> Result<&'a [u8], UnpackError> {
+        self.check_fits(at, len, 1)?;
+        self.take(len)
+    }
+
+    /// Takes the next `N` bytes as an array.
+    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], UnpackError> {
+        let at = self.pos;
+        let bytes = self.take(N)?;
+        bytes
+            .first_chunk::<N>()
+            .copied()
+            .ok_or_else(|| self.error(Kind::UnexpectedEnd, at, "input ended"))
+    }
+
+    fn byte(&mut self) -> Result<u8, UnpackError> {
+        self.fixed::<1>().map(|[b]| b)
+    }
+
+    /// Reads a big-endian length of 1, 2 or 4 bytes.
+    fn length(&mut self, width: usize) -> Result<usize, UnpackError> {
+        let n = match width {
+            1 => u32::from(self.byte()?),
+            2 => u32::from(u16::from_be_bytes(self.fixed()?)),
+            _ => u32::from_be_bytes(self.fixed()?),
+        };
+        // usize is at least 32 bits on every target this crate builds for.
+        usize::try_from(n)
+            .map_err(|_| self.error(Kind::TooLarge, self.pos, "length exceeds the address space"))
+    }
+
+    /// Checks that `count` items of at least `min_item_bytes` each could fit in
+    /// what is left, so no claimed length ever drives an allocation.
+    fn check_fits(
+        &self,
+        at: usize,
+        count: usize,
+        min_item_bytes: usize,
+    ) -> Result<(), UnpackError> {
+        if count.saturating_mul(min_item_bytes) > self.remaining() {
+            return Err(self.error(
+                Kind::UnexpectedEnd,
+                at,
+                format!(
+                    "claims {count} items or bytes but only {} bytes are left",
+                    self.remaining()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads one value. Only collections and the set and ratio extensions
+    /// recurse, and they do it through small frames: the depth limit must
+    /// hold within a default thread stack in debug builds too.
+    fn value(&mut self, depth: usize) -> Result<Value, UnpackError> {
+        if depth > self.max_depth {
+            return Err(self.too_deep());
+        }
+        let at = self.pos;
+        let code = self.byte()?;
+        match code {
+            0x80..=0x8f | 0xde | 0xdf => self.map(at, code, depth),
+            0x90..=0x9f | 0xdc | 0xdd => self.array(at, code, depth).map(Value::Vector),
+            0xc7..=0xc9 | 0xd4..=0xd8 => self.ext(at, code, depth),
+            _ => self.scalar(at, code),
+        }
+    }
+
+    #[cold]
+    fn too_deep(&self) -> UnpackError {
+        self.error(
+            Kind::TooDeep,
+            self.pos,
+            format!("more than {} levels", self.max_depth),
+        )
+    }
+
+    /// Reads a value that holds no other values, after its code byte.
+    fn scalar(&mut self, at: usize, code: u8) -> Result<Value, UnpackError> {
+        let value = match code {
+            0x00..=0x7f => Value::Int(i64::from(code)),
+            0xe0..=0xff => Value::Int(i64::from(i8::from_be_bytes([code]))),
+            0xa0..=0xbf => self.string(at, usize::from(code & 0x1f))?,
+            0xd9..=0xdb => {
+                let len = self.length(1 << (code - 0xd9))?;
+                self.string(at, len)?
+            }
+            0xc4..=0xc6 => {
+                let len = self.length(1 << (code - 0xc4))?;
+                Value::Bytes(Arc::from(self.claimed(at, len)?))
+            }
+            0xc0 => Value::Nil,
+            0xc2 => Value::Bool(false),
+            0xc3 => Value::Bool(true),
+            0xca => Value::Float(f64::from(f32::from_be_bytes(self.fixed()?))),
+            0xcb => Value::Float(f64::from_be_bytes(self.fixed()?)),
+            0xcc => Value::Int(i64::from(self.byte()?)),
+            0xcd => Value::Int(i64::from(u16::from_be_bytes(self.fixed()?))),
+            0xce => Value::Int(i64::from(u32::from_be_bytes(self.fixed()?))),
+            0xcf => Value::from(u64::from_be_bytes(self.fixed()?)),
+            0xd0 => Value::Int(i64::from(i8::from_be_bytes(self.fixed()?))),
+            0xd1 => Value::Int(i64::from(i16::from_be_bytes(self.fixed()?))),
+            0xd2 => Value::Int(i64::from(i32::from_be_bytes(self.fixed()?))),
+            0xd3 => Value::Int(i64::from_be_bytes(self.fixed()?)),
+            _ => {
+                return Err(self.error(
+                    Kind::Syntax,
+                    at,
+                    format!("0x{code:02x} is not a msgpack type code"),
+                ));
+            }
+        };
+        Ok(value)
+    }
+
+    /// Reads an array's elements after its code byte, each one level deeper
+    /// than `depth`.
+    fn array(&mut self, at: usize, code: u8, depth: usize) -> Result<Vec<Value>, UnpackError> {
+        let count = match code {
+            0xdc => self.length(2)?,
+            0xdd => self.length(4)?,
+            _ => usize::from(code & 0x0f),
+        };
+        self.check_fits(at, count, 1)?;
+        let mut items = Vec::with_capacity(count);
+        for _ in 0..count {
+            items.push(self.value(depth + 1)?);
+        }
+        Ok(items)
+    }
+
+    /// Reads a map's entries after its code byte; a repeated key keeps the
+    /// last value, as in Sente.
+    fn map(&mut self, at: usize, code: u8, depth: usize) -> Result<Value, UnpackError> {
+        let count = match code {
+            0xde => self.length(2)?,
+            0xdf => self.length(4)?,
+            _ => usize::from(code & 0x0f),
+        };
+        self.check_fits(at, count, 2)?;
+        let mut map = Map::with_capacity(count);
+        for _ in 0..count {
+            let key = self.map_key(depth + 1)?;
+            let value = self.value(depth + 1)?;
+            map.insert(key, value);
+        }
+        Ok(Value::Map(Box::new(map)))
+    }
+
+    /// Reads a map key: an ext 8 reference is replaced by the cached key; a
+    /// keyword or string is added to the cache while it has room.
+    fn map_key(&mut self, depth: usize) -> Result<Value, UnpackError> {
+        let at = self.pos;
+        if let Some(code @ (0xc7..=0xc9 | 0xd4..=0xd8)) = self.input.get(at).copied() {
+            self.pos += 1;
+            let header = self.ext_header(at, code)?;
+            if header.type_id == ext_type::CACHED_KEY {
+                return self.cached_key(&header);
+            }
+            self.pos = at;
+        }
+        let key = self.value(depth)?;
+        if is_cachable_key(&key) && self.key_cache.len() < KEY_CACHE_CAPACITY {
+            self.key_cache.push(key.clone());
+        }
+        Ok(key)
+    }
+
+    /// Reads the cache index of an ext 8 map key and returns the cached key.
+    fn cached_key(&mut self, header: &ExtHeader) -> Result<Value, UnpackError> {
+        if header.len != 1 {
+            return Err(self.error(
+                Kind::InvalidLiteral,
+                header.at,
+                format!("a cached-key reference holds 1 byte, not {}", header.len),
+            ));
+        }
+        let index = self.byte()?;
+        self.key_cache
+            .get(usize::from(index))
+            .cloned()
+            .ok_or_else(|| {
+                self.error(
+                    Kind::InvalidLiteral,
+                    header.at,
+                    format!(
+                        "cached-key reference {index}, but only {} keys are cached",
+                        self.key_cache.len()
+                    ),
+                )
+            })
+    }
+
+    /// Reads an extension header after its code byte (`at` is the code's offset).
+    fn ext_header(&mut self, at: usize, code: u8) -> Result<ExtHeader, UnpackError> {
+        let len = match code {
+            0xd4..=0xd8 => 1 << (code - 0xd4),
+            _ => self.length(1 << (code - 0xc7))?,
+        };
+        let type_id = i8::from_be_bytes([self.byte()?]);
+        if len > self.remaining() {
+            return Err(self.error(
+                Kind::UnexpectedEnd,
+                at,
+                format!(
+                    "extension claims {len} bytes but only {} are left",
+                    self.remaining()
+                ),
+            ));
+        }
+        Ok(ExtHeader { at, type_id, len })
+    }
+
+    /// Reads an extension after its code byte. Set and ratio payloads are
+    /// read in place; the other types hold no values.
+    fn ext(&mut self, at: usize, code: u8, depth: usize) -> Result<Value, UnpackError> {
+        let header = self.ext_header(at, code)?;
+        match header.type_id {
+            ext_type::SET | ext_type::RATIO => {
+                let payload = self.enter_payload(&header);
+                let value = if header.type_id == ext_type::SET {
+                    self.set(depth)
+                } else {
+                    self.ratio(at, depth)
+                };
+                self.leave_payload(payload, value)
+            }
+            _ => self.flat_ext(&header),
+        }
+    }
+
+    /// Reads the content of an extension that holds no nested msgpack.
+    fn flat_ext(&mut self, header: &ExtHeader) -> Result<Value, UnpackError> {
+        let at = header.at;
+        match header.type_id {
+            ext_type::KEYWORD => Ok(Value::Keyword(Keyword::new(self.text(at, header.len)?))),
+            ext_type::SYMBOL => Ok(Value::Symbol(Symbol::new(self.text(at, header.len)?))),
+            ext_type::CHAR => {
+                let text = self.text(at, header.len)?;
+                let mut chars = text.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => Ok(Value::Char(c)),
+                    _ => Err(self.error(
+                        Kind::InvalidLiteral,
+                        at,
+                        "a character holds exactly one char",
+                    )),
+                }
+            }
+            ext_type::INT_ARRAY => {
+                self.typed_array::<4>(header, |b| Value::Int(i64::from(i32::from_be_bytes(b))))
+            }
+            ext_type::FLOAT_ARRAY => {
+                self.typed_array::<4>(header, |b| Value::Float(f64::from(f32::from_be_bytes(b))))
+            }
+            ext_type::DOUBLE_ARRAY => {
+                self.typed_array::<8>(header, |b| Value::Float(f64::from_be_bytes(b)))
+            }
+            ext_type::CACHED_KEY => Err(self.error(
+                Kind::Syntax,
+                at,
+                "a cached-key reference (ext 8) is only valid as a map key",
+            )),
+            ext_type::UUID => {
+                let text = self.text(at, header.len)?;
+                Uuid::try_parse(text)
+                    .map(Value::Uuid)
+                    .map_err(|_| self.error(Kind::InvalidLiteral, at, "not a UUID's text"))
+            }
+            ext_type::TIMESTAMP => self.timestamp(header),
+            other => Err(self.error(
+                Kind::Unsupported,
+                at,
+                format!("unknown extension type {other}"),
+            )),
+        }
+    }
+
+    /// Reads the `len` bytes of UTF-8 text claimed by the header at `at`.
+    fn text(&mut self, at: usize, len: usize) -> Result<&'a str, UnpackError> {
+        let bytes = self.claimed(at, len)?;
+        let start = self.pos - len;
+        std::str::from_utf8(bytes).map_err(|e| {
+            self.error(
+                Kind::InvalidUtf8,
+                start + e.valid_up_to(),
+                "text is not valid UTF-8",
+            )
+        })
+    }
+
+    fn string(&mut self, at: usize, len: usize) -> Result<Value, UnpackError> {
+        self.text(at, len).map(|s| Value::String(Arc::from(s)))
+    }
+
+    /// Makes the extension's content the current region, so reading cannot
+    /// run past it. Offsets stay absolute and the key cache is shared, as
+    /// Sente reads these payloads in place.
+    fn enter_payload(&mut self, header: &ExtHeader) -> Payload {
+        let end = self.pos + header.len.min(self.remaining());
+        Payload {
+            at: header.at,
+            end,
+            outer_end: std::mem::replace(&mut self.end, end),
+        }
+    }
+
+    /// Restores the enclosing region after reading a payload, which must
+    /// have been consumed exactly.
+    fn leave_payload(
+        &mut self,
+        payload: Payload,
+        value: Result<Value, UnpackError>,
+    ) -> Result<Value, UnpackError> {
+        self.end = payload.outer_end;
+        let value = value?;
+        if self.pos != payload.end {
+            return Err(self.error(
+                Kind::Syntax,
+                payload.at,
+                format!(
+                    "{} unread bytes at the end of the extension payload",
+                    payload.end - self.pos
+                ),
+            ));
+        }
+        Ok(value)
+    }
+
+    /// A ratio payload: two integers, numerator then denominator.
+    fn ratio(&mut self, at: usize, depth: usize) -> Result<Value, UnpackError> {
+        let numerator = self.value(depth + 1)?;
+        let denominator = self.value(depth + 1)?;
+        let invalid = |detail: &'static str| self.error(Kind::InvalidLiteral, at, detail);
+        let (Some(n), Some(d)) = (as_i128(&numerator), as_i128(&denominator)) else {
+            return Err(invalid("a ratio's parts must be integers"));
+        };
+        // Move a negative denominator's sign to the numerator. Both come
+        // from at most 64-bit msgpack integers, so negation cannot overflow.
+        let (n, d) = if d < 0 { (-n, -d) } else { (n, d) };
+        Ratio::new(BigInt::from_i128(n), BigInt::from_i128(d))
+            .map(|r| Value::Ratio(Arc::new(r)))
+            .ok_or_else(|| invalid("a ratio's denominator must not be zero"))
+    }
+
+    /// A set payload: one array; duplicate elements collapse, as in Sente.
+    fn set(&mut self, depth: usize) -> Result<Value, UnpackError> {
+        let at = self.pos;
+        match self.byte()? {
+            code @ (0x90..=0x9f | 0xdc | 0xdd) => {
+                let items = self.array(at, code, depth)?;
+                Ok(Value::Set(Box::new(items.into_iter().collect::<Set>())))
+            }
+            _ => Err(self.error(Kind::Syntax, at, "a set's payload must be an array")),
+        }
+    }
+
+    /// A JVM typed array: big-endian elements of `N` bytes each.
+    fn typed_array<const N: usize>(
+        &mut self,
+        header: &ExtHeader,
+        element: impl Fn([u8; N]) -> Value,
+    ) -> Result<Value, UnpackError> {
+        if header.len % N != 0 {
+            return Err(self.error(
+                Kind::InvalidLiteral,
+                header.at,
+                format!(
+                    "a typed array of {N}-byte elements is {} bytes long",
+                    header.len
+                ),
+            ));
+        }
+        let bytes = self.claimed(header.at, header.len)?;
+        let elements = bytes
+            .chunks_exact(N)
+            .filter_map(|chunk| chunk.first_chunk::<N>().copied())
+            .map(element);
+        Ok(Value::Vector(elements.collect()))
+    }
+
+    /// The msgpack timestamp extension in its 4-, 8- or 12-byte form.
+    fn timestamp(&mut self, header: &ExtHeader) -> Result<Value, UnpackError> {
+        let (secs, nanos) = match header.len {
+            4 => (i64::from(u32::from_be_bytes(self.fixed()?)), 0),
+            8 => {
+                let packed = u64::from_be_bytes(self.fixed()?);
+                // Upper 30 bits nanoseconds, lower 34 bits seconds.
+                let nanos = u32::try_from(packed >> 34).unwrap_or(u32::MAX);
+                let secs = i64::try_from(packed & 0x3_ffff_ffff).unwrap_or(i64::MAX);
+                (secs, nanos)
+            }
+            12 => {
+                let nanos = u32::from_be_bytes(self.fixed()?);
+                (i64::from_be_bytes(self.fixed()?), nanos)
+            }
+            other => {
+                return Err(self.error(
+                    Kind::InvalidLiteral,
+                    header.at,
+                    format!("a timestamp is 4, 8 or 12 bytes, not {other}"),
+                ));
+            }
+        };
+        Inst::new(secs, nanos).map(Value::Inst).ok_or_else(|| {
+            self.error(
+                Kind::InvalidLiteral,
+                header.at,
+                "timestamp nanoseconds of 10^9 or more",
+            )
+        })
+    }
+}
+
+fn as_i128(value: &Value) -> Option<i128> {
+    match value {
+        Value::Int(n) => Some(i128::from(*n)),
+        Value::BigInt(n) => n.to_i128(),
+        _ => None,
+    }
+}
