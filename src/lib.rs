@@ -11,6 +11,7 @@
 //! [Sente]: https://github.com/taoensso/sente
 
 pub mod channel;
+pub mod client;
 pub mod edn;
 pub mod event;
 pub mod packer;
