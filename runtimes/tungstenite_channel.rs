@@ -65,9 +65,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Outbound> for TungsteniteChannel<S>
 
     fn start_send(mut self: Pin<&mut Self>, item: Outbound) -> Result<(), ChannelError> {
         let msg = match item {
-            Outbound::Message(p) => match &*p {
-                Packed::Text(s) => Message::text(s.as_str()),
-                Packed::Binary(b) => Message::binary(b.clone()),
+            // A payload for one connection (a reply) moves into the frame;
+            // a shared one (a push to many) is copied.
+            Outbound::Message(p) => match std::sync::Arc::try_unwrap(p) {
+                Ok(Packed::Text(s)) => Message::text(s),
+                Ok(Packed::Binary(b)) => Message::binary(b),
+                Err(shared) => match &*shared {
+                    Packed::Text(s) => Message::text(s.as_str()),
+                    Packed::Binary(b) => Message::binary(b.clone()),
+                },
             },
             Outbound::Close { code, reason } => Message::Close(Some(CloseFrame {
                 code: code.into(),

@@ -381,6 +381,52 @@ async fn connected_uids_can_be_watched(b: Backend) {
     assert!(later.any.is_empty());
 }
 
+/// Sente's 1,000-slot sliding buffer loses events under a burst; ours stops
+/// reading from the connection instead, and every event arrives, in order.
+async fn a_burst_beyond_the_receive_buffer_loses_nothing(b: Backend) {
+    let mut opts = harness::echo::options();
+    opts.recv_buffer = 4;
+    let (s, events) = start_raw(b, opts).await;
+    let (mut ws, _) = Ws::open(s.addr, "client-id=burst").await;
+    const N: i64 = 3000;
+    for i in 0..N {
+        ws.send(&format!("[[:load/ev {i}] nil]")).await;
+    }
+    let mut next = 0;
+    while next < N {
+        let msg = within("the next event", events.recv()).await.unwrap();
+        if msg.id().as_str() == "load/ev" {
+            assert_eq!(msg.data(), &sente::Value::from(next), "in order, none lost");
+            next += 1;
+        }
+    }
+}
+
+/// A client that stops reading is closed once its send queue is full,
+/// instead of holding server memory.
+async fn a_slow_consumer_is_closed(b: Backend) {
+    let s = start_echo(b, |o| o.max_queued_frames = 8).await;
+    let (mut ws, _) = Ws::open(s.addr, "uid=slow&client-id=slow").await;
+    let big = sente::Value::from("x".repeat(64 * 1024));
+    let ev = sente::Event::named("load/big", big).unwrap();
+    let flush = sente::server::SendOptions { flush: true };
+    // The client reads nothing while the server pushes far more than the
+    // socket buffers and the 8-frame queue hold.
+    let mut sent = 0;
+    while s.chsk.send(&sente::Value::from("slow"), ev.clone(), flush) == Ok(1) && sent < 2000 {
+        sent += 1;
+        smol::future::yield_now().await;
+    }
+    let mut frames = 0;
+    while ws.recv().await.is_some() {
+        frames += 1;
+    }
+    assert!(
+        frames < sent,
+        "the connection was closed before all {sent} pushes ({frames} arrived)"
+    );
+}
+
 /// A binary packer (gzip around EDN) gives binary frames and octet-stream
 /// Ajax bodies, with `binary?=true` in the POST's query.
 #[cfg(feature = "gzip")]
@@ -454,10 +500,10 @@ macro_rules! suite {
 }
 
 mod smol_hyper {
-    suite!(Smol: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched);
+    suite!(Smol: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed);
 }
 
 #[cfg(feature = "tide")]
 mod async_std_tide {
-    suite!(Tide: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched);
+    suite!(Tide: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed);
 }

@@ -54,12 +54,40 @@ pub async fn start_with(
     start_with_packer(backend, Arc::new(EdnPacker::new()), opts, on_event).await
 }
 
+/// Starts a server whose events the test reads itself.
+pub async fn start_raw(backend: Backend, opts: ServerOptions) -> (TestServer, ServerEvents) {
+    let mut taken = None;
+    let server = start_parts(backend, Arc::new(EdnPacker::new()), opts, |events| {
+        taken = Some(events)
+    })
+    .await;
+    (server, taken.expect("the events stream"))
+}
+
 /// Like [`start_with`] with another packer.
 pub async fn start_with_packer(
     backend: Backend,
     packer: Arc<dyn sente::Packer>,
     opts: ServerOptions,
     on_event: impl Fn(ServerEventMsg) + Send + 'static,
+) -> TestServer {
+    start_parts(backend, packer, opts, move |events| {
+        smol::spawn(async move {
+            while let Ok(msg) = events.recv().await {
+                on_event(msg);
+            }
+        })
+        .detach();
+    })
+    .await
+}
+
+/// Starts a server and hands its event stream to `take_events`.
+pub async fn start_parts(
+    backend: Backend,
+    packer: Arc<dyn sente::Packer>,
+    opts: ServerOptions,
+    take_events: impl FnOnce(ServerEvents),
 ) -> TestServer {
     let runtime: Arc<dyn sente::runtime::Runtime> = match backend {
         Backend::Smol => Arc::new(SmolRuntime),
@@ -68,12 +96,7 @@ pub async fn start_with_packer(
     };
     let (chsk, events): (ChannelSocketServer, ServerEvents) =
         ChannelSocketServer::new(runtime, packer, opts).expect("valid options");
-    smol::spawn(async move {
-        while let Ok(msg) = events.recv().await {
-            on_event(msg);
-        }
-    })
-    .detach();
+    take_events(events);
     let addr = match backend {
         Backend::Smol => {
             let listener = smol::net::TcpListener::bind("127.0.0.1:0")
