@@ -166,16 +166,29 @@ impl From<SystemTime> for Inst {
     }
 }
 
-impl From<Inst> for SystemTime {
-    fn from(i: Inst) -> Self {
-        if i.secs >= 0 {
-            UNIX_EPOCH + Duration::new(i.secs as u64, i.nanos)
+impl TryFrom<Inst> for SystemTime {
+    type Error = InstOutOfRange;
+
+    /// The instant as a `SystemTime`.
+    ///
+    /// # Errors
+    /// [`InstOutOfRange`] when the platform's `SystemTime` cannot hold it.
+    fn try_from(i: Inst) -> Result<Self, InstOutOfRange> {
+        let t = if i.secs >= 0 {
+            UNIX_EPOCH.checked_add(Duration::new(i.secs as u64, i.nanos))
         } else {
-            UNIX_EPOCH - Duration::from_secs(i.secs.unsigned_abs())
-                + Duration::from_nanos(u64::from(i.nanos))
-        }
+            UNIX_EPOCH
+                .checked_sub(Duration::from_secs(i.secs.unsigned_abs()))
+                .and_then(|t| t.checked_add(Duration::from_nanos(u64::from(i.nanos))))
+        };
+        t.ok_or(InstOutOfRange(i))
     }
 }
+
+/// An [`Inst`] outside the range of the platform's `SystemTime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("instant {0:?} is outside the range of SystemTime")]
+pub struct InstOutOfRange(pub Inst);
 
 impl fmt::Debug for Inst {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -287,6 +300,14 @@ mod tests {
         assert!(Inst::parse_rfc3339("2024-02-30").is_none());
         assert!(Inst::parse_rfc3339("2024-01-01T00:00:00.").is_none());
         assert!(Inst::parse_rfc3339("yesterday").is_none());
+    }
+
+    #[test]
+    fn system_time_conversion_is_checked() {
+        let t = SystemTime::try_from(Inst::from_millis(-1_500)).unwrap();
+        assert_eq!(Inst::from(t), Inst::from_millis(-1_500));
+        assert!(SystemTime::try_from(Inst::new(i64::MAX, 0).unwrap()).is_err());
+        assert!(SystemTime::try_from(Inst::new(i64::MIN, 0).unwrap()).is_err());
     }
 
     #[test]

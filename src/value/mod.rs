@@ -28,7 +28,7 @@ pub use self::serde::{
     PathSegment, ValueDeserializer, ValueError, ValueErrorKind, ValueSerializer, from_value,
     from_value_ref, to_value,
 };
-pub use inst::Inst;
+pub use inst::{Inst, InstOutOfRange};
 pub use name::{Keyword, Symbol};
 pub use number::{BigDec, BigInt, Ratio};
 pub use uuid::Uuid;
