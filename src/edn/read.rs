@@ -135,7 +135,7 @@ impl<'a> Reader<'a> {
                 self.i += 1;
                 self.read_map(start, depth, None)
             }
-            b'"' => Ok(Value::String(Arc::from(self.read_string()?))),
+            b'"' => Ok(Value::String(self.read_string_value()?)),
             b'\\' => self.read_char(),
             b':' => self.read_keyword(),
             b'#' => self.read_dispatch(depth),
@@ -185,7 +185,7 @@ impl<'a> Reader<'a> {
                 "map literal must contain an even number of forms",
             ));
         }
-        let mut map = Map::with_capacity(items.len() / 2);
+        let mut map = Map::with_capacity_and_hasher(items.len() / 2, Default::default());
         let mut it = items.into_iter();
         while let (Some(mut k), Some(v)) = (it.next(), it.next()) {
             if let Some(ns) = ns {
@@ -210,7 +210,7 @@ impl<'a> Reader<'a> {
             Some(b'{') => {
                 self.i += 1;
                 let items = self.read_items(b'}', depth)?;
-                let mut set = Set::with_capacity(items.len());
+                let mut set = Set::with_capacity_and_hasher(items.len(), Default::default());
                 for x in items {
                     if set.contains(&x) {
                         return Err(self.err_at(
@@ -343,6 +343,19 @@ impl<'a> Reader<'a> {
             _ if is_symbol_text(tok) => Ok(Value::Symbol(Symbol::new(tok))),
             _ => Err(self.err_at(start, Kind::Syntax, format!("invalid symbol {tok}"))),
         }
+    }
+
+    /// A string literal as a shared string: one allocation when it has no
+    /// escapes (the common case), which is sliced straight from the input.
+    fn read_string_value(&mut self) -> Result<Arc<str>, UnpackError> {
+        let body = self.i + 1;
+        if let Some(len) = self.s[body..].iter().position(|&b| b == b'"' || b == b'\\') {
+            if self.s[body + len] == b'"' {
+                self.i = body + len + 1;
+                return Ok(Arc::from(&self.text[body..body + len]));
+            }
+        }
+        self.read_string().map(Arc::from)
     }
 
     fn read_string(&mut self) -> Result<String, UnpackError> {

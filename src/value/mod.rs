@@ -33,10 +33,15 @@ pub use name::{Keyword, Symbol};
 pub use number::{BigDec, BigInt, Ratio};
 pub use uuid::Uuid;
 
-/// An insertion-ordered map from values to values.
-pub type Map = indexmap::IndexMap<Value, Value>;
-/// An insertion-ordered set of values.
-pub type Set = indexmap::IndexSet<Value>;
+/// The hasher of [`Map`] and [`Set`]: foldhash, seeded at random per
+/// process (fast on the short keys events carry, and not predictable by a
+/// peer choosing keys).
+pub type ValueHasher = foldhash::fast::RandomState;
+/// An insertion-ordered map from values to values. Make one with
+/// `Map::default()` or `collect()`.
+pub type Map = indexmap::IndexMap<Value, Value, ValueHasher>;
+/// An insertion-ordered set of values. Make one with `Set::default()` or `collect()`.
+pub type Set = indexmap::IndexSet<Value, ValueHasher>;
 
 /// A tagged literal `#tag value` whose tag this library does not interpret.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]

@@ -390,7 +390,7 @@ impl<'de> Visitor<'de> for SetSeed<'_, 'de> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut set = Set::with_capacity(capacity(seq.size_hint()));
+        let mut set = Set::with_capacity_and_hasher(capacity(seq.size_hint()), Default::default());
         while let Some(item) = seq.next_element_seed(self.parent.child())? {
             if let (_, false) = set.insert_full(item) {
                 return Err(self.parent.ctx.fail(
@@ -425,7 +425,7 @@ impl<'de> Visitor<'de> for MapSeed<'_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::with_capacity(capacity(access.size_hint()));
+        let mut map = Map::with_capacity_and_hasher(capacity(access.size_hint()), Default::default());
         while let Some(key) = access.next_key_seed(self.parent.child())? {
             if map.contains_key(&key) {
                 return Err(self.parent.ctx.fail(

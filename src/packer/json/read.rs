@@ -175,7 +175,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
+        let mut map = Map::default();
         while let Some(key) = access.next_key_seed(KeySeed)? {
             if map.contains_key(&key) {
                 return Err(self.ctx.fail(

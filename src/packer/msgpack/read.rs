@@ -229,7 +229,7 @@ impl<'a> Reader<'a> {
             _ => usize::from(code & 0x0f),
         };
         self.check_fits(at, count, 2)?;
-        let mut map = Map::with_capacity(count);
+        let mut map = Map::with_capacity_and_hasher(count, Default::default());
         for _ in 0..count {
             let key = self.map_key(depth + 1)?;
             let value = self.value(depth + 1)?;

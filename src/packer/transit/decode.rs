@@ -50,7 +50,7 @@ impl CollectionTag {
                     return Err("a cmap needs an even number of items".into());
                 }
                 let mut items = items.into_iter();
-                let mut map = Map::with_capacity(items.len() / 2);
+                let mut map = Map::with_capacity_and_hasher(items.len() / 2, Default::default());
                 while let (Some(k), Some(v)) = (items.next(), items.next()) {
                     map.insert(k, v);
                 }

@@ -206,7 +206,7 @@ impl<'a> Reader<'a> {
 
     /// The entries of a `["^ ",k,v,…]` map, after the marker.
     fn array_map(&mut self, depth: usize) -> Result<Value, UnpackError> {
-        let mut map = Map::new();
+        let mut map = Map::default();
         loop {
             self.skip_ws();
             match self.peek() {
@@ -227,7 +227,7 @@ impl<'a> Reader<'a> {
     /// `{…}` (json-verbose): a map, or a `{"~#tag":rep}` tagged value.
     fn object(&mut self, depth: usize) -> Result<Value, UnpackError> {
         self.pos += 1;
-        let mut map = Map::new();
+        let mut map = Map::default();
         self.skip_ws();
         if self.eat(b'}') {
             return Ok(Value::Map(Box::new(map)));

@@ -276,7 +276,7 @@ impl ser::Serializer for ValueSerializer {
 
     fn serialize_map(self, len: Option<usize>) -> Result<MapBuilder, ValueError> {
         Ok(MapBuilder {
-            map: Map::with_capacity(len.unwrap_or(0).min(MAX_PREALLOCATION)),
+            map: Map::with_capacity_and_hasher(len.unwrap_or(0).min(MAX_PREALLOCATION), Default::default()),
             pending_key: None,
             parent: self,
         })
@@ -432,7 +432,7 @@ pub struct StructBuilder {
 impl StructBuilder {
     fn new(parent: ValueSerializer, len: usize, variant: Option<&'static str>) -> Self {
         Self {
-            map: Map::with_capacity(len.min(MAX_PREALLOCATION)),
+            map: Map::with_capacity_and_hasher(len.min(MAX_PREALLOCATION), Default::default()),
             parent,
             variant,
         }
