@@ -3,10 +3,55 @@
 //! A faithful Rust implementation of Clojure's [Sente] (v1.21 wire format and
 //! behaviour): one bidirectional, asynchronous, realtime event channel between
 //! a server and many clients, over WebSocket with an Ajax long-polling
-//! fallback.
+//! fallback, and the same programming model on both.
 //!
-//! This layer is runtime-free: the data model ([`Value`]), events ([`Event`]),
-//! packers ([`packer`]) and the wire envelope ([`wire`]).
+//! | transport | client → server | client → server + reply | server → user push |
+//! |---|---|---|---|
+//! | WebSocket | native | `[event cb-id]`, reply `[reply cb-id]` | native, batched |
+//! | Ajax | POST, answered `:chsk/dummy-cb-200` | POST, the reply is the body | long-poll GET |
+//!
+//! ## Glossary
+//!
+//! | Sente | here |
+//! |---|---|
+//! | event `[ev-id ?data]` | [`Event`], [`EventId`] |
+//! | chsk (channel socket) | [`server::ChannelSocketServer`], [`client::ClientCore`] |
+//! | sch (server channel) | [`channel::ServerChannel`] |
+//! | uid (user id: every tab and device of a user) | a [`Value`], `:sente/nil-uid` when anonymous |
+//! | client-id (one tab, one native client) | a string |
+//! | packer | [`Packer`] ([`packer`]) |
+//! | `ch-recv`, event-msg | [`server::ServerEvents`], [`server::ServerEventMsg`] |
+//! | `:?reply-fn` | [`server::ServerEventMsg::reply`] |
+//! | `send-fn` | [`server::ChannelSocketServer::send`] |
+//! | `connected-uids` | [`server::ChannelSocketServer::connected_uids`] |
+//! | routers | [`router`] |
+//!
+//! ## Reserved events
+//!
+//! Server side: `chsk/ws-ping`, `chsk/ws-pong`, `chsk/uidport-open`,
+//! `chsk/uidport-close`, `chsk/bad-package`, `chsk/bad-event`. Client side:
+//! `chsk/handshake`, `chsk/state`, `chsk/recv`, `chsk/ws-ping`. Replies:
+//! `chsk/closed`, `chsk/timeout`, `chsk/error` ([`event::ids`]).
+//!
+//! ## Layers
+//!
+//! * Runtime-free: the data model ([`Value`], with a serde bridge
+//!   [`to_value`] / [`from_value`]), events ([`event`]), packers ([`packer`]),
+//!   the wire envelope ([`wire`]), and the two protocol state machines
+//!   ([`server::ServerCore`], [`client::ClientCore`]) — sans-IO, driven by
+//!   inputs and `Instant`s.
+//! * Runtime-neutral async layers: [`server::ChannelSocketServer`] on any
+//!   [`runtime::Runtime`], the framework-neutral HTTP handlers, routers.
+//! * Plugs ([`runtimes`]), each behind a feature: smol + hyper (default),
+//!   async-std + tide (legacy). Never tokio's runtime.
+//!
+//! ## Bounds
+//!
+//! Every buffer and queue has a bound with a documented default: nesting
+//! depth (256), message size (1 MiB), frames queued per WebSocket (1024),
+//! undelivered push batches per client (256), events buffered per user
+//! (1024), clients per user (256), the application's event stream (1000,
+//! with backpressure instead of drops), pending client callbacks (1024).
 //!
 //! [Sente]: https://github.com/taoensso/sente
 
