@@ -131,6 +131,81 @@ fn acked_round_trips(server: &Server, clients: usize, per_client: usize, sente: 
     }
 }
 
+/// Workload B: `clients` connected users; one more client asks for
+/// `broadcasts` broadcasts, each pushing one event to every user. Returns
+/// deliveries/s and the server's CPU time per delivery.
+fn push_fan_out(server: &Server, clients: usize, broadcasts: usize) -> (f64, Duration) {
+    let port = server.port;
+    smol::block_on(async {
+        let mut receivers = Vec::new();
+        for c in 0..clients {
+            let stream = smol::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .expect("connect");
+            stream.set_nodelay(true).expect("nodelay");
+            let url = format!("ws://127.0.0.1:{port}/chsk?uid=fan-{c}&client-id=fan-{c}");
+            let (mut ws, _) = async_tungstenite::client_async(url, stream)
+                .await
+                .expect("upgrade");
+            ws.next().await.expect("handshake").expect("handshake");
+            receivers.push(ws);
+        }
+        let stream = smol::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        let url = format!("ws://127.0.0.1:{port}/chsk?uid=driver&client-id=driver");
+        let (mut driver, _) = async_tungstenite::client_async(url, stream)
+            .await
+            .expect("upgrade");
+        driver.next().await.expect("handshake").expect("handshake");
+        let cpu0 = server.cpu();
+        let t0 = Instant::now();
+        let readers: Vec<_> = receivers
+            .into_iter()
+            .map(|mut ws| {
+                smol::spawn(async move {
+                    let mut got = 0;
+                    while got < broadcasts {
+                        match ws.next().await {
+                            Some(Ok(Message::Text(t))) => {
+                                got += t.as_str().matches(":echo/pushed").count()
+                            }
+                            Some(Ok(_)) => {}
+                            other => panic!("receiver ended: {other:?}"),
+                        }
+                    }
+                    ws
+                })
+            })
+            .collect();
+        for i in 0..broadcasts {
+            driver
+                .send(Message::text(format!("[[:echo/broadcast {i}] \"b{i}\"]")))
+                .await
+                .expect("send");
+            // The reply (clients reached), skipping pushes to the driver itself.
+            loop {
+                match driver.next().await {
+                    Some(Ok(Message::Text(t))) if t.as_str().ends_with(&format!("\"b{i}\"]")) => {
+                        break;
+                    }
+                    Some(Ok(_)) => {}
+                    other => panic!("driver ended: {other:?}"),
+                }
+            }
+        }
+        let mut open = Vec::new();
+        for r in readers {
+            open.push(r.await);
+        }
+        let wall = t0.elapsed();
+        let cpu = server.cpu() - cpu0;
+        let deliveries = (clients * broadcasts) as f64;
+        drop(open);
+        (deliveries / wall.as_secs_f64(), cpu.div_f64(deliveries))
+    })
+}
+
 fn main() {
     let root = std::env::var("SENTE_ROOT").unwrap_or_else(|_| ".".into());
     let echo = format!("{root}/target/release/examples/echo_server");
@@ -145,6 +220,10 @@ fn main() {
     let sente_server = Server::start(&echo, &["--port", "0"]);
     let ours = acked_round_trips(&sente_server, clients, per_client, true);
     drop(sente_server);
+    let (fan_clients, fan_broadcasts) = (1000, 100);
+    let fan_server = Server::start(&echo, &["--port", "0"]);
+    let (fan_rate, fan_cpu) = push_fan_out(&fan_server, fan_clients, fan_broadcasts);
+    drop(fan_server);
     println!("| server | round-trips/s | p50 | p99 | server CPU per round-trip | ratio to raw |");
     println!("|---|---|---|---|---|---|");
     for (name, f) in [
@@ -160,4 +239,17 @@ fn main() {
             f.cpu_per_op.as_secs_f64() / base.cpu_per_op.as_secs_f64()
         );
     }
+    println!();
+    println!(
+        "workload B: {fan_clients} users, {fan_broadcasts} broadcasts to all ({} deliveries)",
+        fan_clients * fan_broadcasts
+    );
+    println!("| server | deliveries/s | server CPU per delivery | ratio to raw per-message echo |");
+    println!("|---|---|---|---|");
+    println!(
+        "| sente echo_server (edn) | {:.0} | {:.2} µs | {:.2}x |",
+        fan_rate,
+        fan_cpu.as_secs_f64() * 1e6,
+        fan_cpu.as_secs_f64() / base.cpu_per_op.as_secs_f64()
+    );
 }

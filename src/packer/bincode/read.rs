@@ -425,7 +425,8 @@ impl<'de> Visitor<'de> for MapSeed<'_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::with_capacity_and_hasher(capacity(access.size_hint()), Default::default());
+        let mut map =
+            Map::with_capacity_and_hasher(capacity(access.size_hint()), Default::default());
         while let Some(key) = access.next_key_seed(self.parent.child())? {
             if map.contains_key(&key) {
                 return Err(self.parent.ctx.fail(

@@ -254,7 +254,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::with_capacity_and_hasher(access.size_hint().unwrap_or(0).min(MAX_PREALLOCATION), Default::default());
+        let mut map = Map::with_capacity_and_hasher(
+            access.size_hint().unwrap_or(0).min(MAX_PREALLOCATION),
+            Default::default(),
+        );
         while let Some((key, value)) = access.next_entry()? {
             map.insert(key, value);
         }

@@ -276,7 +276,10 @@ impl ser::Serializer for ValueSerializer {
 
     fn serialize_map(self, len: Option<usize>) -> Result<MapBuilder, ValueError> {
         Ok(MapBuilder {
-            map: Map::with_capacity_and_hasher(len.unwrap_or(0).min(MAX_PREALLOCATION), Default::default()),
+            map: Map::with_capacity_and_hasher(
+                len.unwrap_or(0).min(MAX_PREALLOCATION),
+                Default::default(),
+            ),
             pending_key: None,
             parent: self,
         })
