@@ -44,6 +44,17 @@ impl Server {
         Server { child, port }
     }
 
+    /// Resident memory of the server process (VmRSS).
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
     /// User + system CPU time of the server process so far.
     fn cpu(&self) -> Duration {
         let stat =
@@ -206,11 +217,61 @@ fn push_fan_out(server: &Server, clients: usize, broadcasts: usize) -> (f64, Dur
     })
 }
 
+/// Workload C: `clients` idle WebSocket connections held open. Returns the
+/// time to connect them all and the server's RSS growth per connection.
+fn idle_scale(server: &Server, clients: usize, sente: bool) -> (Duration, f64) {
+    let port = server.port;
+    let rss0 = server.rss_kib();
+    let t0 = Instant::now();
+    let held = smol::block_on(async {
+        let mut held = Vec::with_capacity(clients);
+        // Connect in waves so the accept backlog is not the bottleneck.
+        for wave in (0..clients).collect::<Vec<_>>().chunks(200) {
+            let tasks: Vec<_> = wave
+                .iter()
+                .map(|&c| {
+                    smol::spawn(async move {
+                        let stream = smol::net::TcpStream::connect(("127.0.0.1", port))
+                            .await
+                            .expect("connect");
+                        let url = format!("ws://127.0.0.1:{port}/chsk?client-id=idle-{c}");
+                        let (mut ws, _) = async_tungstenite::client_async(url, stream)
+                            .await
+                            .expect("upgrade");
+                        if sente {
+                            ws.next().await.expect("handshake").expect("handshake");
+                        }
+                        ws
+                    })
+                })
+                .collect();
+            for t in tasks {
+                held.push(t.await);
+            }
+        }
+        held
+    });
+    let connect_time = t0.elapsed();
+    std::thread::sleep(Duration::from_millis(500));
+    let rss1 = server.rss_kib();
+    drop(held);
+    (
+        connect_time,
+        (rss1.saturating_sub(rss0)) as f64 / clients as f64,
+    )
+}
+
 fn main() {
     let root = std::env::var("SENTE_ROOT").unwrap_or_else(|_| ".".into());
     let echo = format!("{root}/target/release/examples/echo_server");
     let raw = format!("{root}/target/release/raw_echo");
-    let (clients, per_client) = (100, 2000);
+    // SENTE_BENCH_ONLY=A|B|C runs one workload (A always runs: B's ratio needs its baseline).
+    let only = std::env::var("SENTE_BENCH_ONLY").unwrap_or_default();
+    let (clients, per_client) = if only.is_empty() || only == "A" || only == "B" {
+        (100, 2000)
+    } else {
+        (10, 100)
+    };
     println!(
         "workload A: {clients} clients x {per_client} acked round-trips over WebSocket, server on 1 smol thread"
     );
@@ -220,7 +281,11 @@ fn main() {
     let sente_server = Server::start(&echo, &["--port", "0"]);
     let ours = acked_round_trips(&sente_server, clients, per_client, true);
     drop(sente_server);
-    let (fan_clients, fan_broadcasts) = (1000, 100);
+    let (fan_clients, fan_broadcasts) = if only.is_empty() || only == "B" {
+        (1000, 100)
+    } else {
+        (10, 10)
+    };
     let fan_server = Server::start(&echo, &["--port", "0"]);
     let (fan_rate, fan_cpu) = push_fan_out(&fan_server, fan_clients, fan_broadcasts);
     drop(fan_server);
@@ -252,4 +317,29 @@ fn main() {
         fan_cpu.as_secs_f64() * 1e6,
         fan_cpu.as_secs_f64() / base.cpu_per_op.as_secs_f64()
     );
+    let idle = if only.is_empty() || only == "C" {
+        10_000
+    } else {
+        100
+    };
+    let raw_server = Server::start(&raw, &[]);
+    let (raw_connect, raw_kib) = idle_scale(&raw_server, idle, false);
+    drop(raw_server);
+    let sente_server = Server::start(&echo, &["--port", "0"]);
+    let (sente_connect, sente_kib) = idle_scale(&sente_server, idle, true);
+    drop(sente_server);
+    println!();
+    println!("workload C: {idle} idle WebSocket connections");
+    println!("| server | time to connect all | server RSS per connection | ratio to raw |");
+    println!("|---|---|---|---|");
+    for (name, t, kib) in [
+        ("raw async-tungstenite echo", raw_connect, raw_kib),
+        ("sente echo_server (edn)", sente_connect, sente_kib),
+    ] {
+        println!(
+            "| {name} | {:.2} s | {kib:.1} KiB | {:.2}x |",
+            t.as_secs_f64(),
+            kib / raw_kib
+        );
+    }
 }

@@ -51,3 +51,59 @@ impl<T: hyper::rt::Write + Unpin> AsyncWrite for HyperIo<T> {
         Pin::new(&mut self.0).poll_shutdown(cx)
     }
 }
+
+/// A TCP stream taken back from hyper after an upgrade, with the bytes hyper
+/// had read past the request head (usually none) served first.
+#[derive(Debug)]
+pub(super) struct ReclaimedTcp {
+    pub(super) prefix: bytes::Bytes,
+    pub(super) stream: smol::net::TcpStream,
+}
+
+impl AsyncRead for ReclaimedTcp {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if !self.prefix.is_empty() {
+            let n = self.prefix.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.prefix[..n]);
+            let rest = self.prefix.split_off(n);
+            // Release hyper's read buffer as soon as its bytes are consumed.
+            self.prefix = if rest.is_empty() {
+                bytes::Bytes::new()
+            } else {
+                rest
+            };
+            return Poll::Ready(Ok(n));
+        }
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ReclaimedTcp {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_close(cx)
+    }
+}

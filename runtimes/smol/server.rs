@@ -9,10 +9,10 @@ use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use async_tungstenite::tungstenite::protocol::Role;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use smol::net::TcpListener;
+use smol::net::{TcpListener, TcpStream};
 use smol_hyper::rt::{FuturesIo, SmolTimer};
 
-use super::hyper_io::HyperIo;
+use super::hyper_io::{HyperIo, ReclaimedTcp};
 use crate::runtimes::tungstenite_channel::{TungsteniteChannel, server_config};
 use crate::server::{ChannelSocketServer, GetResponse, HttpResponse, text_response};
 
@@ -49,17 +49,22 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
                     };
                     let chsk = chsk.clone();
                     smol::spawn(async move {
-                        match on_upgrade.await {
-                            Ok(upgraded) => {
-                                let ws = WebSocketStream::from_raw_socket(
-                                    HyperIo(upgraded),
-                                    Role::Server,
-                                    Some(server_config(max)),
-                                )
-                                .await;
-                                chsk.serve_websocket(accept, TungsteniteChannel(ws)).await;
+                        let upgraded = match on_upgrade.await {
+                            Ok(u) => u,
+                            Err(e) => return tracing::info!(error = %e, "WebSocket upgrade failed"),
+                        };
+                        // Take the TCP stream back from hyper when it is ours
+                        // (connections from `serve`): hyper's 8 KiB read buffer
+                        // then goes, instead of staying with every connection.
+                        match upgraded.downcast::<FuturesIo<TcpStream>>() {
+                            Ok(parts) => {
+                                let io = ReclaimedTcp {
+                                    prefix: parts.read_buf,
+                                    stream: parts.io.into_inner(),
+                                };
+                                serve_ws(chsk, accept, io, max).await;
                             }
-                            Err(e) => tracing::info!(error = %e, "WebSocket upgrade failed"),
+                            Err(upgraded) => serve_ws(chsk, accept, HyperIo(upgraded), max).await,
                         }
                     })
                     .detach();
@@ -91,6 +96,14 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
         }
         _ => to_hyper(text_response(405, "The channel socket takes GET and POST")),
     }
+}
+
+async fn serve_ws<S>(chsk: ChannelSocketServer, accept: crate::server::WsAccept, io: S, max: usize)
+where
+    S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(server_config(max))).await;
+    chsk.serve_websocket(accept, TungsteniteChannel(ws)).await;
 }
 
 /// Accepts connections on `listener` and serves each with HTTP/1.1 (with

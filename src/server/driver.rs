@@ -20,10 +20,7 @@ use crate::value::Value;
 /// Where the core's outputs for a channel go.
 #[derive(Debug)]
 pub(crate) enum Route {
-    Ws {
-        frames: async_channel::Sender<Outbound>,
-        kill: async_channel::Sender<()>,
-    },
+    Ws(super::frame_queue::FrameSender),
     Poll(async_channel::Sender<Option<Arc<Packed>>>),
     Post(async_channel::Sender<Arc<Packed>>),
 }
@@ -207,13 +204,13 @@ impl ChannelSocketServer {
         while let Some(out) = st.core.poll_output() {
             match out {
                 Output::Transmit { conn, payload } => {
-                    if let Some(Route::Ws { frames, kill }) = st.routes.get(&conn) {
-                        if frames.try_send(Outbound::Message(payload)).is_err() {
+                    if let Some(Route::Ws(frames)) = st.routes.get(&conn) {
+                        if frames.push(Outbound::Message(payload)).is_err() {
                             tracing::warn!(
                                 conn = conn.get(),
                                 "closing a slow WebSocket consumer: its send queue is full"
                             );
-                            let _ = kill.try_send(());
+                            frames.kill();
                         }
                     }
                 }
@@ -230,16 +227,10 @@ impl ChannelSocketServer {
                 Output::Close { conn, reason } => {
                     tracing::debug!(conn = conn.get(), ?reason, "closing");
                     match st.routes.get(&conn) {
-                        Some(Route::Ws { frames, kill })
-                            if frames
-                                .try_send(Outbound::Close {
-                                    code: 1000,
-                                    reason: "",
-                                })
-                                .is_err() =>
-                        {
-                            let _ = kill.try_send(());
-                        }
+                        Some(Route::Ws(frames)) => frames.push_or_kill(Outbound::Close {
+                            code: 1000,
+                            reason: "",
+                        }),
                         Some(Route::Poll(tx)) => {
                             let _ = tx.try_send(None);
                         }

@@ -241,9 +241,8 @@ impl ChannelSocketServer {
     /// delivers the client's events, sends pushes and replies, keeps it alive.
     pub async fn serve_websocket<C: ServerChannel>(&self, accept: WsAccept, channel: C) {
         let opts = &self.shared.options;
-        let (frames, frames_rx) = async_channel::bounded(opts.max_queued_frames.max(1));
-        let (kill, kill_rx) = async_channel::bounded(1);
-        let (closer, killer) = (frames.clone(), kill.clone());
+        let (frames, frames_rx) = super::frame_queue::frame_queue(opts.max_queued_frames);
+        let closer = frames.clone();
         let now = self.shared.runtime.now();
         let client_id = accept.request.client_id.clone();
         let opened = {
@@ -253,7 +252,7 @@ impl ChannelSocketServer {
                 .ws_open(now, accept.uid, &client_id, &accept.handshake_data)
             {
                 Ok(conn) => {
-                    st.routes.insert(conn, Route::Ws { frames, kill });
+                    st.routes.insert(conn, Route::Ws(frames));
                     st.requests.insert(conn, accept.request.clone());
                     let events = self.apply(&mut st);
                     Ok((conn, events))
@@ -279,9 +278,9 @@ impl ChannelSocketServer {
 
         let max = opts.max_message_size;
         // The reader ends on the client's close, an error, or a message over
-        // the size bound; it then tells the writer to finish. The writer ends
-        // after a close frame, a failed write, or a kill (slow consumer); the
-        // connection is over when the writer is.
+        // the size bound (after queueing a close frame). The writer ends after
+        // a close frame or a failed write. A kill (slow consumer, full queue)
+        // ends the connection at once, even while a write is blocked.
         let reader = async {
             while let Some(item) = stream.next().await {
                 let packed = match item {
@@ -295,15 +294,10 @@ impl ChannelSocketServer {
                         max,
                         "closing: message too large"
                     );
-                    if closer
-                        .try_send(Outbound::Close {
-                            code: 1009,
-                            reason: "message too large",
-                        })
-                        .is_err()
-                    {
-                        let _ = killer.try_send(());
-                    }
+                    closer.push_or_kill(Outbound::Close {
+                        code: 1009,
+                        reason: "message too large",
+                    });
                     return;
                 }
                 let now = self.shared.runtime.now();
@@ -314,16 +308,13 @@ impl ChannelSocketServer {
                 };
                 self.deliver(events).await;
             }
-            let _ = killer.try_send(());
+            // The client is gone: nothing more to write.
+            closer.kill();
         };
         let writer = async {
             loop {
-                let killed = std::pin::pin!(kill_rx.recv());
-                let frame = std::pin::pin!(frames_rx.recv());
-                let next = match select(killed, frame).await {
-                    Either::Left(_) => return,
-                    Either::Right((Ok(frame), _)) => frame,
-                    Either::Right((Err(_), _)) => return,
+                let Some(next) = frames_rx.recv().await else {
+                    return;
                 };
                 let mut closing = matches!(next, Outbound::Close { .. });
                 if sink.feed(next).await.is_err() {
@@ -332,13 +323,13 @@ impl ChannelSocketServer {
                 // Coalesce whatever else is queued into one flush.
                 while !closing {
                     match frames_rx.try_recv() {
-                        Ok(frame) => {
+                        Some(frame) => {
                             closing = matches!(frame, Outbound::Close { .. });
                             if sink.feed(frame).await.is_err() {
                                 return;
                             }
                         }
-                        Err(_) => break,
+                        None => break,
                     }
                 }
                 if sink.flush().await.is_err() || closing {
@@ -347,10 +338,21 @@ impl ChannelSocketServer {
                 }
             }
         };
-        futures_util::pin_mut!(reader, writer);
-        if let Either::Left(((), writer)) = select(reader, writer).await {
-            writer.await;
-        }
+        let connection = async {
+            futures_util::pin_mut!(reader, writer);
+            if let Either::Left(((), writer)) = select(reader, writer).await {
+                // Let the writer send what is queued (a close frame), for a while.
+                let grace = self
+                    .shared
+                    .runtime
+                    .sleep_until(self.shared.runtime.now() + std::time::Duration::from_secs(2));
+                select(writer, grace).await;
+            }
+        };
+        futures_util::pin_mut!(connection);
+        let killed = frames_rx.killed();
+        futures_util::pin_mut!(killed);
+        select(connection, killed).await;
         let now = self.shared.runtime.now();
         let events = {
             let mut st = self.shared.lock();

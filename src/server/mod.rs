@@ -17,6 +17,7 @@ mod config;
 mod core;
 mod driver;
 mod event_msg;
+mod frame_queue;
 mod http;
 mod options;
 mod request;

@@ -23,7 +23,23 @@ pub struct ChskRequest {
 
 impl ChskRequest {
     /// Builds the request from a head, parsing the query string.
-    pub fn new(head: http::request::Parts) -> Self {
+    ///
+    /// The URI and headers are copied into allocations of their own: a
+    /// server that parses without copying (hyper) lends them from its read
+    /// buffer, which would otherwise stay alive as long as the connection.
+    pub fn new(mut head: http::request::Parts) -> Self {
+        head.headers = head
+            .headers
+            .iter()
+            .filter_map(|(k, v)| {
+                http::HeaderValue::from_bytes(v.as_bytes())
+                    .ok()
+                    .map(|v| (k.clone(), v))
+            })
+            .collect();
+        if let Ok(uri) = head.uri.to_string().parse() {
+            head.uri = uri;
+        }
         let params: IndexMap<String, String> = head
             .uri
             .query()
