@@ -555,3 +555,32 @@ fn the_state_watch_and_a_client_router() {
         client.disconnect();
     });
 }
+
+/// Binary packers: binary frames, and Ajax POSTs with raw bodies.
+#[cfg(feature = "msgpack")]
+#[test]
+fn a_binary_packer_over_every_transport() {
+    smol::block_on(async {
+        let packer: Arc<dyn Packer> = Arc::new(sente::packer::MsgpackPacker::new());
+        let mut opts = harness::echo::options();
+        opts.config.lp_timeout = Duration::from_secs(2);
+        let server =
+            harness::start_with_packer(Backend::Smol, packer.clone(), opts, harness::echo::handle)
+                .await;
+        for chsk_type in TYPES {
+            let (client, events) =
+                make_client_with(options(server.addr, chsk_type), packer.clone());
+            let mut rec = Recorder::new(events);
+            client.connect();
+            rec.opened().await;
+            echo_once(&client, 6).await;
+            let bytes = Value::Bytes(Arc::from(&[0u8, 1, 255][..]));
+            client
+                .send_with_reply(&ev("echo/push", bytes.clone()), Duration::from_secs(5))
+                .await
+                .expect("pushed");
+            assert_eq!(rec.next_id("echo/pushed").await.data(), &bytes);
+            client.disconnect();
+        }
+    });
+}

@@ -10,6 +10,13 @@
 //! randomness from a seedable generator, and touches no socket, so every
 //! transition is tested with a virtual clock.
 //!
+//! [`ChannelSocketClient`] drives that core on any
+//! [`Runtime`](crate::runtime::Runtime): it opens WebSockets and performs
+//! Ajax requests through a [`ClientTransport`] (on smol:
+//! [`SmolClientTransport`](crate::runtimes::smol::SmolClientTransport)),
+//! runs the timers, and hands the application [`ClientEventMsg`]s on a
+//! bounded channel. The core by itself:
+//!
 //! ```
 //! use std::sync::Arc;
 //! use std::time::{Instant, SystemTime};
