@@ -19,12 +19,13 @@
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use sente::packer::{EdnPacker, Packer};
 use sente::runtimes::smol::{self as chsk_smol, SmolRuntime};
 use sente::server::ChannelSocketServer;
 
 #[path = "echo/handlers.rs"]
 mod handlers;
+#[path = "echo/packers.rs"]
+mod packers;
 
 struct Args {
     port: u16,
@@ -67,31 +68,6 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     Ok(args)
-}
-
-/// The packer of that name, when its feature is built in.
-macro_rules! feature_packer {
-    ($feature:literal, $make:expr) => {{
-        #[cfg(feature = $feature)]
-        let packer: Result<Arc<dyn Packer>, String> = Ok(Arc::new($make));
-        #[cfg(not(feature = $feature))]
-        let packer: Result<Arc<dyn Packer>, String> = Err(format!(
-            "the {} packer needs `--features {}`",
-            $feature, $feature
-        ));
-        packer
-    }};
-}
-
-fn packer(name: &str) -> Result<Arc<dyn Packer>, String> {
-    match name {
-        "edn" => Ok(Arc::new(EdnPacker::new())),
-        "transit" => feature_packer!("transit", sente::packer::TransitPacker::new()),
-        "json" => feature_packer!("json", sente::packer::JsonPacker::new()),
-        "msgpack" => feature_packer!("msgpack", sente::packer::MsgpackPacker::new()),
-        "bincode" => feature_packer!("bincode", sente::packer::BincodePacker::new()),
-        other => Err(format!("unknown packer {other}")),
-    }
 }
 
 /// Serves on smol + hyper until `stop` completes.
@@ -160,7 +136,7 @@ fn fail(code: i32, e: impl std::fmt::Display) -> ! {
 
 fn main() {
     let args = parse_args().unwrap_or_else(|e| fail(2, e));
-    let packer = packer(&args.packer).unwrap_or_else(|e| fail(2, e));
+    let packer = packers::packer(&args.packer).unwrap_or_else(|e| fail(2, e));
     let mut opts = handlers::options();
     if let Some(ms) = args.lp_timeout_ms {
         opts.config.lp_timeout = std::time::Duration::from_millis(ms);

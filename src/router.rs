@@ -33,6 +33,12 @@ impl EventMsg for crate::server::ServerEventMsg {
     }
 }
 
+impl EventMsg for crate::client::ClientEventMsg {
+    fn event(&self) -> &Event {
+        crate::client::ClientEventMsg::event(self)
+    }
+}
+
 /// Why a handler failed.
 #[derive(Debug)]
 pub enum RouterError {
@@ -177,6 +183,20 @@ pub fn start_server_router<H, F>(
 ) -> RouterHandle
 where
     H: Fn(crate::server::ServerEventMsg) -> F + Send + Sync + 'static,
+    F: Future<Output = Result<(), HandlerError>> + Send + 'static,
+{
+    start_router(runtime, events, handler, options)
+}
+
+/// Sente's `start-client-chsk-router!`: [`start_router`] over a client's events.
+pub fn start_client_router<H, F>(
+    runtime: Arc<dyn Runtime>,
+    events: crate::client::ClientEvents,
+    handler: H,
+    options: RouterOptions,
+) -> RouterHandle
+where
+    H: Fn(crate::client::ClientEventMsg) -> F + Send + Sync + 'static,
     F: Future<Output = Result<(), HandlerError>> + Send + 'static,
 {
     start_router(runtime, events, handler, options)

@@ -1,6 +1,8 @@
 //! The smol plug: a [`Runtime`] on smol's global executor and `async-io`
-//! timers, and an HTTP/1.1 + WebSocket server on hyper ([`serve`], [`handle`]).
+//! timers, an HTTP/1.1 + WebSocket server on hyper ([`serve`], [`handle`]),
+//! and the client transport ([`SmolClientTransport`]).
 
+mod client;
 mod hyper_io;
 mod server;
 
@@ -8,6 +10,7 @@ use std::time::Instant;
 
 use crate::runtime::{BoxFuture, Runtime};
 
+pub use client::SmolClientTransport;
 pub use server::{Body, Request, Response, handle, serve};
 
 /// Runs tasks on smol's global executor (sized by `SMOL_THREADS`, default 1)

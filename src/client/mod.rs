@@ -10,6 +10,13 @@
 //! randomness from a seedable generator, and touches no socket, so every
 //! transition is tested with a virtual clock.
 //!
+//! [`ChannelSocketClient`] drives that core on any
+//! [`Runtime`](crate::runtime::Runtime): it opens WebSockets and performs
+//! Ajax requests through a [`ClientTransport`] (on smol:
+//! [`SmolClientTransport`](crate::runtimes::smol::SmolClientTransport)),
+//! runs the timers, and hands the application [`ClientEventMsg`]s on a
+//! bounded channel. The core by itself:
+//!
 //! ```
 //! use std::sync::Arc;
 //! use std::time::{Instant, SystemTime};
@@ -30,14 +37,26 @@
 mod backoff;
 mod config;
 mod core;
+mod driver;
+mod event_msg;
+mod io;
+mod options;
+mod requests;
 mod state;
+mod transport;
 mod types;
 
 pub use crate::server::Transport;
 pub use backoff::{XorShift64, exp_backoff};
 pub use config::{BackoffFn, ChskType, ClientConfig, ConfigError};
 pub use core::ClientCore;
+pub use driver::{ChannelSocketClient, ClientEvents, StateWatch};
+pub use event_msg::ClientEventMsg;
+pub use options::{ClientOptions, CsrfTokenFn, Endpoint, UrlError};
 pub use state::{ClientState, CloseReason, LastClose, LastWsClose, LastWsError, StateChange};
+pub use transport::{
+    AjaxRequest, AjaxResponse, ClientTransport, ClientWebSocket, WsIncoming, WsRequest,
+};
 pub use types::{
     AjaxError, CallbackError, CallbackId, ClientStats, Output, RequestId, SendError, SocketId,
 };

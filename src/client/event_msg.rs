@@ -1,0 +1,59 @@
+//! What the application receives from the async client: Sente's client
+//! event-msg.
+
+use super::driver::ChannelSocketClient;
+use super::state::StateChange;
+use crate::event::{Event, EventId};
+use crate::value::Value;
+
+/// An event for the application, with the client it came from.
+///
+/// | Sente key | here |
+/// |---|---|
+/// | `:event`, `:id`, `:?data` | [`event`](Self::event), [`id`](Self::id), [`data`](Self::data) |
+/// | `:send-fn`, `:state` | [`client`](Self::client) ([`send`](ChannelSocketClient::send), [`state`](ChannelSocketClient::state)) |
+///
+/// The events are those of Sente's `ch-recv`:
+/// `[:chsk/handshake [uid nil data first?]]`,
+/// `[:chsk/state [old new open-changed?]]` (also typed:
+/// [`state_change`](Self::state_change)), the server's pushes (wrapped as
+/// `[:chsk/recv ev]` with [`wrap_recv_evs`](super::ClientConfig::wrap_recv_evs)),
+/// and `[:chsk/ws-ping]`.
+#[derive(Debug)]
+pub struct ClientEventMsg {
+    pub(crate) event: Event,
+    pub(crate) change: Option<Box<StateChange>>,
+    pub(crate) client: ChannelSocketClient,
+}
+
+impl ClientEventMsg {
+    /// The event.
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+
+    /// The event's id.
+    pub fn id(&self) -> &EventId {
+        self.event.id()
+    }
+
+    /// The event's data (`nil` when none).
+    pub fn data(&self) -> &Value {
+        self.event.data()
+    }
+
+    /// For `chsk/state` events, the change as a typed value.
+    pub fn state_change(&self) -> Option<&StateChange> {
+        self.change.as_deref()
+    }
+
+    /// The client, to send events or read its state.
+    pub fn client(&self) -> &ChannelSocketClient {
+        &self.client
+    }
+
+    /// The event, taken out.
+    pub fn into_event(self) -> Event {
+        self.event
+    }
+}
