@@ -645,12 +645,18 @@ export class ChannelSocketClient {
 
   /** A 6-lowercase-hex-digit callback id (Sente's uuid-str 6), unique among the awaited ones. */
   #freshToken() {
-    for (;;) {
-      const n = Math.floor(this.#random() * 0x1000000) & 0xffffff;
-      const token = n.toString(16).padStart(6, '0');
-      if (!this.#callbacks.has(token)) return token;
-      if (this.#callbacks.size >= 0x1000000) throw new Error('no free callback id');
+    const hex = (n) => n.toString(16).padStart(6, '0');
+    let n = 0;
+    for (let i = 0; i < 8; i++) {
+      n = Math.floor(this.#random() * 0x1000000) & 0xffffff;
+      if (!this.#callbacks.has(hex(n))) return hex(n);
     }
+    // A poor random source: probe onwards from the last draw.
+    for (let i = 0; i < 0x1000000; i++) {
+      n = (n + 1) & 0xffffff;
+      if (!this.#callbacks.has(hex(n))) return hex(n);
+    }
+    throw new Error('no free callback id');
   }
 
   // ---- Ajax ---------------------------------------------------------------

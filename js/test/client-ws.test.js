@@ -424,3 +424,14 @@ test('listeners may call the client: the calls run after the current transition'
     ['chsk/state', 'chsk/handshake', 'chsk/state'],
   );
 });
+
+test('concurrent replies get distinct callback ids, even from a constant random source', async () => {
+  const t = setup({ random: () => 0 });
+  handshake(t);
+  const ps = [1, 2, 3].map((n) => t.client.send(['echo/echo', n], { timeoutMs: 1000 }));
+  const frames = t.socket().sent.map((f) => readEdn(f));
+  const cbs = frames.map(([, cb]) => cb);
+  assert.equal(new Set(cbs).size, 3);
+  for (const [ev, cb] of frames.reverse()) t.socket().receive(`[${ev[1] * 10} "${cb}"]`);
+  assert.deepEqual(await Promise.all(ps), [10, 20, 30]);
+});
