@@ -34,5 +34,8 @@ fn js_client_tests_pass() {
         .find_map(|line| line.strip_prefix("# pass "))
         .and_then(|n| n.trim().parse::<u32>().ok())
         .unwrap_or(0);
-    assert!(passed > 0, "`node --test` ran no tests:\n{stdout}\n{stderr}");
+    assert!(
+        passed > 0,
+        "`node --test` ran no tests:\n{stdout}\n{stderr}"
+    );
 }

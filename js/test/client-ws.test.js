@@ -435,3 +435,76 @@ test('concurrent replies get distinct callback ids, even from a constant random 
   for (const [ev, cb] of frames.reverse()) t.socket().receive(`[${ev[1] * 10} "${cb}"]`);
   assert.deepEqual(await Promise.all(ps), [10, 20, 30]);
 });
+
+test('frames and closes of a replaced socket are ignored', () => {
+  const t = setup();
+  handshake(t);
+  const old = t.socket();
+  t.client.reconnect();
+  const fresh = t.socket();
+  assert.notEqual(old, fresh);
+  t.events.length = 0;
+  old.receive('[[[:app/stale 1]] nil]');
+  old.error();
+  old.closed(1006);
+  assert.deepEqual(t.events, []);
+  assert.equal(t.ws.sockets.length, 2);
+  assert.equal(t.client.state.lastWsError, undefined);
+  handshake(t);
+  assert.equal(t.client.state.open, true);
+});
+
+test('a WebSocket constructor that throws is retried like a failed connection', () => {
+  const ws = fakeWebSocket();
+  let fail = 2;
+  class Flaky extends ws.WebSocket {
+    constructor(url) {
+      if (fail-- > 0) throw new Error('SecurityError');
+      super(url);
+    }
+  }
+  const t = setup({ WebSocket: Flaky });
+  // construction 1 throws -> attempt 1 at once throws too -> attempt 2 after 2000 ms
+  assert.equal(ws.sockets.length, 0);
+  t.clock.advance(2000);
+  assert.equal(ws.sockets.length, 1);
+});
+
+test('a handshake clears udtNextReconnect; the close of an open socket records lastClose once', () => {
+  const t = setup();
+  handshake(t);
+  t.socket().closed();
+  t.socket().closed();
+  assert.ok(t.client.state.udtNextReconnect > t.clock.now());
+  const closeUdt = t.client.state.lastClose.udt;
+  t.clock.advance(2000);
+  handshake(t);
+  assert.equal(t.client.state.udtNextReconnect, undefined);
+  assert.equal(t.client.state.lastClose.udt, closeUdt, 'lastClose keeps the last open → closed transition');
+});
+
+test('auto: reconnect builds a fresh implementation, so the next handshake is a first one again', () => {
+  const t = setup({ type: 'auto' });
+  handshake(t);
+  t.client.reconnect();
+  handshake(t);
+  const hs = t.events.filter((e) => e[0] === CHSK.handshake).map((e) => e[1][3]);
+  assert.deepEqual(hs, [true, true]);
+  const firstOpens = t.states.filter((s) => s.next.firstOpen).length;
+  assert.equal(firstOpens, 1, 'but the state opens for the first time only once');
+});
+
+test('a :sente/nil-uid handshake and 2-element handshake data are accepted', () => {
+  const t = setup();
+  handshake(t, '[[:chsk/handshake [:sente/nil-uid nil]] nil]');
+  assert.equal(t.client.state.uid, kw('sente/nil-uid'));
+  assert.equal(t.client.state.handshakeData, null);
+});
+
+test('an unknown callback id in a reply is dropped', () => {
+  const t = setup();
+  handshake(t);
+  t.socket().receive('[{:ok true} "abcdef"]');
+  assert.equal(t.client.state.open, true);
+  assert.equal(t.events.length, 2);
+});
