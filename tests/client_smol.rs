@@ -686,3 +686,35 @@ fn the_client_keep_alive_ping_is_answered() {
         client.disconnect();
     });
 }
+
+#[test]
+fn dropping_the_client_ends_it_even_with_events_unread() {
+    smol::block_on(async {
+        let server = echo_server(|_| {}).await;
+        for chsk_type in [ChskType::Ws, ChskType::Ajax] {
+            let (client, events) = make_client(options(server.addr, chsk_type));
+            let mut watch = client.watch_state();
+            client.connect();
+            within("open", async {
+                while !watch.changed().await.expect("alive").open {}
+            })
+            .await;
+            client.send(&ev("echo/push-flush", 1)).expect("sent");
+            within("a buffered push", async {
+                while events.len() < 3 {
+                    smol::Timer::after(Duration::from_millis(5)).await;
+                }
+            })
+            .await;
+            let msg = events.try_recv().expect("an event");
+            assert!(msg.client().is_some());
+            drop(client);
+            assert!(msg.client().is_none(), "messages do not keep the client");
+            drop(events);
+            within("the client to end", async {
+                while watch.changed().await.is_some() {}
+            })
+            .await;
+        }
+    });
+}

@@ -88,9 +88,9 @@ impl std::fmt::Debug for Shared {
 ///   [`send_with_callback`](Self::send_with_callback);
 /// * [`state`](Self::state) and [`watch_state`](Self::watch_state).
 ///
-/// Dropping every handle (event messages hold one) abandons the connection
-/// without a close handshake: call [`disconnect`](Self::disconnect) first
-/// for a clean close.
+/// Dropping every handle (event messages do not count) abandons the
+/// connection without a close handshake and ends the client's tasks: call
+/// [`disconnect`](Self::disconnect) first for a clean close.
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -472,13 +472,13 @@ impl ChannelSocketClient {
                     st.outbox.push_back(ClientEventMsg {
                         event: change.to_event(),
                         change: Some(change),
-                        client: self.clone(),
+                        client: Arc::downgrade(&self.shared),
                     });
                 }
                 Output::Event(event) => st.outbox.push_back(ClientEventMsg {
                     event,
                     change: None,
-                    client: self.clone(),
+                    client: Arc::downgrade(&self.shared),
                 }),
                 Output::Reply { id, result } => match st.replies.remove(&id) {
                     Some(ReplySlot::Channel(tx)) => {
