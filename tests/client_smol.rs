@@ -584,3 +584,137 @@ fn a_binary_packer_over_every_transport() {
         }
     });
 }
+
+#[test]
+fn a_half_dead_websocket_is_found_out_by_the_keep_alive() {
+    smol::block_on(async {
+        let server = echo_server(|_| {}).await;
+        let (client, events) = make_client(options(server.addr, ChskType::Ws));
+        let mut rec = Recorder::new(events);
+        client.connect();
+        rec.opened().await;
+        // Detached: the client still believes it is open …
+        client.break_connection(false);
+        assert!(client.state().open);
+        // … until the next keep-alive tick (1 s) cannot ping.
+        let closed = rec.closed().await;
+        let reason = closed.new.last_close.map(|c| c.reason);
+        assert!(
+            matches!(
+                reason,
+                Some(CloseReason::WsError | CloseReason::WsPingTimeout)
+            ),
+            "{reason:?}"
+        );
+        rec.opened().await;
+        echo_once(&client, 8).await;
+        rec.assert_chained();
+        client.disconnect();
+    });
+}
+
+#[test]
+fn an_idle_websocket_stays_open_through_keep_alive_pings() {
+    smol::block_on(async {
+        let server = echo_server(|o| {
+            o.config.ws_kalive = Some(Duration::from_millis(500));
+            o.config.ws_ping_timeout = Some(Duration::from_millis(300));
+        })
+        .await;
+        let (client, events) = make_client(options(server.addr, ChskType::Ws));
+        let mut rec = Recorder::new(events);
+        client.connect();
+        rec.opened().await;
+        // Server pings come through as events; the client pings too.
+        rec.next_id("chsk/ws-ping").await;
+        rec.next_id("chsk/ws-ping").await;
+        assert!(client.state().open);
+        assert!(rec.changes.iter().all(|c| !c.closed), "no close while idle");
+        echo_once(&client, 9).await;
+        client.disconnect();
+    });
+}
+
+#[test]
+fn the_client_comes_back_when_the_server_closes_its_user() {
+    smol::block_on(async {
+        let server = echo_server(|_| {}).await;
+        for chsk_type in TYPES {
+            let (client, events) = make_client(options(server.addr, chsk_type));
+            let mut rec = Recorder::new(events);
+            client.connect();
+            rec.opened().await;
+            let uid = Value::from(client.client_id());
+            within("a server close", async {
+                while server.chsk.close_uid(&uid) == 0 {
+                    smol::Timer::after(Duration::from_millis(10)).await;
+                }
+            })
+            .await;
+            rec.closed().await;
+            rec.opened().await;
+            echo_once(&client, 10).await;
+            rec.assert_chained();
+            client.disconnect();
+        }
+    });
+}
+
+#[test]
+fn the_client_keep_alive_ping_is_answered() {
+    smol::block_on(async {
+        let server = echo_server(|o| o.config.ws_kalive = None).await;
+        let mut opts = options(server.addr, ChskType::Ws);
+        // A tick every 100 ms, a pong expected within 500 ms.
+        opts.config.ws_kalive = Some(Duration::from_millis(200));
+        opts.config.ws_ping_timeout = Duration::from_millis(500);
+        let (client, events) = make_client(opts);
+        let mut rec = Recorder::new(events);
+        client.connect();
+        rec.opened().await;
+        // Idle for many ticks: each ping needs its pong, or the client reconnects.
+        smol::Timer::after(Duration::from_millis(1500)).await;
+        while let Ok(msg) = rec.events.try_recv() {
+            assert!(
+                msg.state_change().is_none_or(|c| !c.closed),
+                "closed while idle: {}",
+                msg.event()
+            );
+        }
+        assert!(client.state().open);
+        assert_eq!(client.stats().replies_without_callback, 0);
+        client.disconnect();
+    });
+}
+
+#[test]
+fn dropping_the_client_ends_it_even_with_events_unread() {
+    smol::block_on(async {
+        let server = echo_server(|_| {}).await;
+        for chsk_type in [ChskType::Ws, ChskType::Ajax] {
+            let (client, events) = make_client(options(server.addr, chsk_type));
+            let mut watch = client.watch_state();
+            client.connect();
+            within("open", async {
+                while !watch.changed().await.expect("alive").open {}
+            })
+            .await;
+            client.send(&ev("echo/push-flush", 1)).expect("sent");
+            within("a buffered push", async {
+                while events.len() < 3 {
+                    smol::Timer::after(Duration::from_millis(5)).await;
+                }
+            })
+            .await;
+            let msg = events.try_recv().expect("an event");
+            assert!(msg.client().is_some());
+            drop(client);
+            assert!(msg.client().is_none(), "messages do not keep the client");
+            drop(events);
+            within("the client to end", async {
+                while watch.changed().await.is_some() {}
+            })
+            .await;
+        }
+    });
+}

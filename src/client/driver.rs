@@ -9,7 +9,6 @@ use std::time::{Duration, Instant, SystemTime};
 use super::config::ConfigError;
 use super::core::ClientCore;
 use super::event_msg::ClientEventMsg;
-use super::io;
 use super::options::ClientOptions;
 use super::state::ClientState;
 use super::transport::ClientTransport;
@@ -47,13 +46,13 @@ pub(crate) struct State {
     pub(crate) sockets: HashMap<SocketId, SocketRoute>,
     /// Dropping a request's sender aborts it.
     pub(crate) requests: HashMap<RequestId, async_channel::Sender<()>>,
-    replies: HashMap<CallbackId, ReplySlot>,
-    armed: Option<Instant>,
-    state_version: u64,
+    pub(crate) replies: HashMap<CallbackId, ReplySlot>,
+    pub(crate) armed: Option<Instant>,
+    pub(crate) state_version: u64,
     /// Events not yet accepted by the application's channel, in order.
-    outbox: VecDeque<ClientEventMsg>,
+    pub(crate) outbox: VecDeque<ClientEventMsg>,
     /// A task is moving the outbox into the channel.
-    pumping: bool,
+    pub(crate) pumping: bool,
 }
 
 pub(crate) struct Shared {
@@ -63,10 +62,10 @@ pub(crate) struct Shared {
     /// The packer writes binary: Ajax bodies are read as bytes.
     pub(crate) binary: bool,
     state: Mutex<State>,
-    events: async_channel::Sender<ClientEventMsg>,
-    timer_wake: async_channel::Sender<()>,
-    state_changed: event_listener::Event,
-    outbox_drained: event_listener::Event,
+    pub(crate) events: async_channel::Sender<ClientEventMsg>,
+    pub(crate) timer_wake: async_channel::Sender<()>,
+    pub(crate) state_changed: event_listener::Event,
+    pub(crate) outbox_drained: event_listener::Event,
 }
 
 impl std::fmt::Debug for Shared {
@@ -88,9 +87,9 @@ impl std::fmt::Debug for Shared {
 ///   [`send_with_callback`](Self::send_with_callback);
 /// * [`state`](Self::state) and [`watch_state`](Self::watch_state).
 ///
-/// Dropping every handle (event messages hold one) abandons the connection
-/// without a close handshake: call [`disconnect`](Self::disconnect) first
-/// for a clean close.
+/// Dropping every handle (event messages do not count) abandons the
+/// connection without a close handshake and ends the client's tasks: call
+/// [`disconnect`](Self::disconnect) first for a clean close.
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -229,7 +228,10 @@ impl ChannelSocketClient {
             state_changed: event_listener::Event::new(),
             outbox_drained: event_listener::Event::new(),
         });
-        runtime.spawn(Box::pin(timer_task(Arc::downgrade(&shared), wake_rx)));
+        runtime.spawn(Box::pin(super::outputs::timer_task(
+            Arc::downgrade(&shared),
+            wake_rx,
+        )));
         Ok((Self { shared }, events_rx))
     }
 
@@ -378,202 +380,5 @@ impl ChannelSocketClient {
     /// What the core dropped so far.
     pub fn stats(&self) -> ClientStats {
         self.shared.lock().core.stats()
-    }
-
-    /// Carries out the core's outputs; returns the callbacks to run once
-    /// the lock is released.
-    pub(crate) fn apply(&self, st: &mut State) -> Vec<Deferred> {
-        let mut deferred = Vec::new();
-        let now = self.shared.runtime.now();
-        while let Some(out) = st.core.poll_output() {
-            match out {
-                Output::ConnectWs { socket } => {
-                    let queue = self.shared.options.max_queued_frames.max(1);
-                    let (frames, frames_rx) = async_channel::bounded(queue);
-                    let (kill, kill_rx) = async_channel::bounded(1);
-                    st.sockets.insert(socket, SocketRoute { frames, kill });
-                    let task = io::run_ws(Arc::downgrade(&self.shared), socket, frames_rx, kill_rx);
-                    self.shared.runtime.spawn(Box::pin(task));
-                }
-                Output::Transmit { socket, payload } => {
-                    let queued = st.sockets.get(&socket).is_some_and(|r| {
-                        r.frames
-                            .try_send(Outbound::Message(Arc::new(payload)))
-                            .is_ok()
-                    });
-                    if !queued {
-                        tracing::warn!(socket = socket.get(), "WebSocket send queue full or gone");
-                        if let Some(route) = st.sockets.get(&socket) {
-                            let _ = route.kill.try_send(());
-                        }
-                        st.core.ws_send_failed(now, socket);
-                    }
-                }
-                Output::CloseWs {
-                    socket,
-                    code,
-                    reason,
-                } => {
-                    if let Some(route) = st.sockets.get(&socket) {
-                        if route
-                            .frames
-                            .try_send(Outbound::Close { code, reason })
-                            .is_err()
-                        {
-                            let _ = route.kill.try_send(());
-                        }
-                    }
-                }
-                Output::AjaxPoll {
-                    request,
-                    handshake,
-                    udt,
-                    timeout,
-                } => {
-                    let (abort, abort_rx) = async_channel::bounded(1);
-                    st.requests.insert(request, abort);
-                    let kind = io::AjaxKind::Poll { handshake };
-                    let task = io::run_ajax(
-                        Arc::downgrade(&self.shared),
-                        request,
-                        kind,
-                        udt,
-                        timeout,
-                        abort_rx,
-                    );
-                    self.shared.runtime.spawn(Box::pin(task));
-                }
-                Output::AjaxPost {
-                    request,
-                    payload,
-                    udt,
-                    timeout,
-                } => {
-                    let (abort, abort_rx) = async_channel::bounded(1);
-                    st.requests.insert(request, abort);
-                    let kind = io::AjaxKind::Post { payload };
-                    let task = io::run_ajax(
-                        Arc::downgrade(&self.shared),
-                        request,
-                        kind,
-                        udt,
-                        timeout,
-                        abort_rx,
-                    );
-                    self.shared.runtime.spawn(Box::pin(task));
-                }
-                Output::AbortAjax { request } => {
-                    // Dropping the sender wakes the task, which gives up.
-                    st.requests.remove(&request);
-                }
-                Output::StateChanged(change) => {
-                    st.state_version = st.state_version.wrapping_add(1);
-                    self.shared.state_changed.notify(usize::MAX);
-                    st.outbox.push_back(ClientEventMsg {
-                        event: change.to_event(),
-                        change: Some(change),
-                        client: self.clone(),
-                    });
-                }
-                Output::Event(event) => st.outbox.push_back(ClientEventMsg {
-                    event,
-                    change: None,
-                    client: self.clone(),
-                }),
-                Output::Reply { id, result } => match st.replies.remove(&id) {
-                    Some(ReplySlot::Channel(tx)) => {
-                        let _ = tx.try_send(result);
-                    }
-                    Some(ReplySlot::Callback(cb)) => deferred.push((cb, result)),
-                    None => {}
-                },
-            }
-        }
-        let next = st.core.poll_timeout();
-        if next.is_some() && (st.armed.is_none() || next < st.armed) {
-            st.armed = next;
-            let _ = self.shared.timer_wake.try_send(());
-        }
-        self.flush_outbox(st);
-        deferred
-    }
-
-    /// Moves events into the application's channel, in order: directly
-    /// while it has room, else through one pump task that waits for room.
-    fn flush_outbox(&self, st: &mut State) {
-        if st.pumping {
-            return;
-        }
-        while let Some(msg) = st.outbox.pop_front() {
-            match self.shared.events.try_send(msg) {
-                Ok(()) => {}
-                Err(async_channel::TrySendError::Full(msg)) => {
-                    st.outbox.push_front(msg);
-                    st.pumping = true;
-                    let shared = Arc::downgrade(&self.shared);
-                    self.shared.runtime.spawn(Box::pin(pump(shared)));
-                    return;
-                }
-                Err(async_channel::TrySendError::Closed(_)) => {
-                    tracing::debug!("client event stream dropped; event discarded");
-                }
-            }
-        }
-        self.shared.outbox_drained.notify(usize::MAX);
-    }
-}
-
-/// Moves the outbox into the channel, waiting for room, until it is empty.
-async fn pump(shared: Weak<Shared>) {
-    loop {
-        let Some(s) = shared.upgrade() else { return };
-        let next = {
-            let mut st = s.lock();
-            match st.outbox.pop_front() {
-                Some(msg) => msg,
-                None => {
-                    st.pumping = false;
-                    drop(st);
-                    s.outbox_drained.notify(usize::MAX);
-                    return;
-                }
-            }
-        };
-        let events = s.events.clone();
-        drop(s);
-        if events.send(next).await.is_err() {
-            tracing::debug!("client event stream dropped; event discarded");
-        }
-    }
-}
-
-/// Sleeps until the core's next deadline (or an earlier one is armed),
-/// runs the timers. Ends when the client is dropped.
-async fn timer_task(shared: Weak<Shared>, wake: async_channel::Receiver<()>) {
-    use futures_util::future::{Either, select};
-    loop {
-        let Some(s) = shared.upgrade() else { return };
-        let deadline = s.lock().armed;
-        let sleep = match deadline {
-            Some(at) => s.runtime.sleep_until(at),
-            None => Box::pin(futures_util::future::pending()),
-        };
-        drop(s);
-        let woken = std::pin::pin!(wake.recv());
-        match select(sleep, woken).await {
-            Either::Left(((), _)) => {}
-            Either::Right((Ok(()), _)) => continue,
-            Either::Right((Err(_), _)) => return,
-        }
-        let Some(s) = shared.upgrade() else { return };
-        let client = ChannelSocketClient { shared: s };
-        let now = client.shared.runtime.now();
-        let deferred = {
-            let mut st = client.shared.lock();
-            st.core.handle_timeout(now);
-            st.armed = None;
-            client.apply(&mut st)
-        };
-        run_deferred(deferred);
     }
 }

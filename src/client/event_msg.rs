@@ -1,7 +1,9 @@
 //! What the application receives from the async client: Sente's client
 //! event-msg.
 
-use super::driver::ChannelSocketClient;
+use std::sync::{Arc, Weak};
+
+use super::driver::{ChannelSocketClient, Shared};
 use super::state::StateChange;
 use crate::event::{Event, EventId};
 use crate::value::Value;
@@ -13,6 +15,11 @@ use crate::value::Value;
 /// | `:event`, `:id`, `:?data` | [`event`](Self::event), [`id`](Self::id), [`data`](Self::data) |
 /// | `:send-fn`, `:state` | [`client`](Self::client) ([`send`](ChannelSocketClient::send), [`state`](ChannelSocketClient::state)) |
 ///
+/// A message does not keep its client alive (so events left unread in a
+/// dropped [`ClientEvents`](super::ClientEvents) cannot keep a connection
+/// running): [`client`](Self::client) is `None` once every
+/// [`ChannelSocketClient`] handle is gone.
+///
 /// The events are those of Sente's `ch-recv`:
 /// `[:chsk/handshake [uid nil data first?]]`,
 /// `[:chsk/state [old new open-changed?]]` (also typed:
@@ -23,7 +30,7 @@ use crate::value::Value;
 pub struct ClientEventMsg {
     pub(crate) event: Event,
     pub(crate) change: Option<Box<StateChange>>,
-    pub(crate) client: ChannelSocketClient,
+    pub(crate) client: Weak<Shared>,
 }
 
 impl ClientEventMsg {
@@ -47,9 +54,12 @@ impl ClientEventMsg {
         self.change.as_deref()
     }
 
-    /// The client, to send events or read its state.
-    pub fn client(&self) -> &ChannelSocketClient {
-        &self.client
+    /// The client, to send events or read its state; `None` once every
+    /// handle of it was dropped.
+    pub fn client(&self) -> Option<ChannelSocketClient> {
+        self.client
+            .upgrade()
+            .map(|shared: Arc<Shared>| ChannelSocketClient { shared })
     }
 
     /// The event, taken out.

@@ -143,8 +143,11 @@ async fn drive_ws(
     match select(reader, writer).await {
         Either::Left((end, _)) => end,
         Either::Right((WriterEnd::Closed, reader)) => {
-            let deadline = runtime.now() + CLOSE_HANDSHAKE_WAIT;
-            match select(reader, runtime.sleep_until(deadline)).await {
+            let wait = match runtime.now().checked_add(CLOSE_HANDSHAKE_WAIT) {
+                Some(deadline) => runtime.sleep_until(deadline),
+                None => Box::pin(futures_util::future::pending()),
+            };
+            match select(reader, wait).await {
                 Either::Left((end, _)) => end,
                 Either::Right(_) => WsEnd::lost(false),
             }

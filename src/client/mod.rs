@@ -41,6 +41,7 @@ mod driver;
 mod event_msg;
 mod io;
 mod options;
+mod outputs;
 mod requests;
 mod state;
 mod transport;

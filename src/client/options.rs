@@ -56,13 +56,18 @@ impl Endpoint {
         if authority.host().is_empty() {
             return Err(UrlError::NoHost);
         }
+        // Without any `user:password@`: it belongs in no request line or Host.
+        let authority = match authority.port() {
+            Some(port) => format!("{}:{port}", authority.host()),
+            None => authority.host().to_owned(),
+        };
         let query = uri
             .query()
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         Ok(Self {
             secure,
-            authority: authority.as_str().to_owned(),
+            authority,
             path: normalize_path(uri.path()),
             query,
         })

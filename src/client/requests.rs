@@ -261,5 +261,7 @@ mod tests {
         assert_eq!(e.ws_url(""), "wss://h:1/chsk");
         assert!(super::super::options::Endpoint::parse("ftp://h/x").is_err());
         assert!(super::super::options::Endpoint::parse("/x").is_err());
+        let e = super::super::options::Endpoint::parse("http://u:p@[::1]:9/c").unwrap();
+        assert_eq!(e.ajax_url(""), "http://[::1]:9/c");
     }
 }
