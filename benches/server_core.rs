@@ -24,12 +24,16 @@ fn core() -> ServerCore {
 fn event_in_reply_out(b: Bencher<'_, '_>) {
     let mut core = core();
     let now = Instant::now();
-    let conn = core.ws_open(now, Value::from("alice"), "tab-1", &Value::Nil).expect("opens");
+    let conn = core
+        .ws_open(now, Value::from("alice"), "tab-1", &Value::Nil)
+        .expect("opens");
     while core.poll_output().is_some() {}
     let frame = r#"[[:echo/echo {:n 1, :s "hi"}] "ab12cd"]"#;
     b.bench_local(|| {
         core.ws_message(now, conn, PackedRef::Text(black_box(frame)));
-        let Some(Output::Event(ev)) = core.poll_output() else { unreachable!("an event") };
+        let Some(Output::Event(ev)) = core.poll_output() else {
+            unreachable!("an event")
+        };
         let reply_to = ev.reply.expect("a reply was asked");
         core.reply(&reply_to, ev.event.data()).expect("packs");
         core.poll_output().expect("the reply frame")
@@ -41,13 +45,20 @@ fn push_to_100_tabs(b: Bencher<'_, '_>) {
     let mut core = core();
     let now = Instant::now();
     for tab in 0..100 {
-        core.ws_open(now, Value::from("alice"), &format!("tab-{tab}"), &Value::Nil).expect("opens");
+        core.ws_open(
+            now,
+            Value::from("alice"),
+            &format!("tab-{tab}"),
+            &Value::Nil,
+        )
+        .expect("opens");
     }
     while core.poll_output().is_some() {}
     let event = Event::named("chat/msg", Value::from("hello everyone")).expect("valid");
     let uid = Value::from("alice");
     b.bench_local(|| {
-        core.send(now, &uid, black_box(event.clone()), true).expect("sends");
+        core.send(now, &uid, black_box(event.clone()), true)
+            .expect("sends");
         let mut frames = 0;
         while core.poll_output().is_some() {
             frames += 1;
