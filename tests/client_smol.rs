@@ -47,12 +47,34 @@ fn make_client(opts: ClientOptions) -> (ChannelSocketClient, ClientEvents) {
     make_client_with(opts, Arc::new(EdnPacker::new()))
 }
 
+thread_local! {
+    /// The runtime this test's clients run on (smol unless a test says otherwise).
+    static ASYNC_STD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a client test with its clients on async-std's executor (legacy
+/// runtime) instead of smol's. The transport's sockets are async-io's, which
+/// async-std itself runs on.
+#[cfg(feature = "async-std")]
+fn on_async_std(test: impl std::future::Future<Output = ()>) {
+    ASYNC_STD.with(|c| c.set(true));
+    async_std::task::block_on(test);
+}
+
+fn client_runtime() -> Arc<dyn sente::runtime::Runtime> {
+    #[cfg(feature = "async-std")]
+    if ASYNC_STD.with(std::cell::Cell::get) {
+        return Arc::new(sente::runtimes::async_std::AsyncStdRuntime);
+    }
+    Arc::new(SmolRuntime)
+}
+
 fn make_client_with(
     opts: ClientOptions,
     packer: Arc<dyn Packer>,
 ) -> (ChannelSocketClient, ClientEvents) {
     ChannelSocketClient::new(
-        Arc::new(SmolRuntime),
+        client_runtime(),
         packer,
         Arc::new(SmolClientTransport::new()),
         opts,
@@ -315,11 +337,35 @@ fn ws_only_keeps_retrying_when_websockets_are_refused() {
     });
 }
 
-/// A TCP proxy the test can cut and point at another server.
+/// A TCP proxy the test can cut, freeze (it keeps the connections open but
+/// forwards nothing: a silently dead server) and point at another server.
 struct Proxy {
     addr: SocketAddr,
     upstream: Arc<Mutex<Option<SocketAddr>>>,
     pipes: Arc<Mutex<Vec<smol::Task<()>>>>,
+    frozen: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Copies `from` to `to`, dropping what arrives while `frozen`.
+async fn pipe(
+    mut from: smol::net::TcpStream,
+    mut to: smol::net::TcpStream,
+    frozen: Arc<std::sync::atomic::AtomicBool>,
+) {
+    use smol::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if frozen.load(std::sync::atomic::Ordering::SeqCst) {
+            continue;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
 }
 
 impl Proxy {
@@ -330,19 +376,20 @@ impl Proxy {
         let addr = listener.local_addr().expect("addr");
         let target = Arc::new(Mutex::new(Some(upstream)));
         let pipes = Arc::new(Mutex::new(Vec::new()));
-        let (t, p) = (target.clone(), pipes.clone());
+        let frozen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (t, p, f) = (target.clone(), pipes.clone(), frozen.clone());
         smol::spawn(async move {
             while let Ok((down, _)) = listener.accept().await {
                 let Some(up_addr) = *t.lock().unwrap() else {
                     continue; // down: the connection is dropped at once
                 };
+                let f = f.clone();
                 let pipe = smol::spawn(async move {
                     let Ok(up) = smol::net::TcpStream::connect(up_addr).await else {
                         return;
                     };
                     let (down2, up2) = (down.clone(), up.clone());
-                    let _ = smol::future::or(smol::io::copy(down, up2), smol::io::copy(up, down2))
-                        .await;
+                    smol::future::or(pipe(down, up2, f.clone()), pipe(up, down2, f)).await;
                 });
                 p.lock().unwrap().push(pipe);
             }
@@ -352,7 +399,18 @@ impl Proxy {
             addr,
             upstream: target,
             pipes,
+            frozen,
         }
+    }
+
+    /// Keeps every connection open but forwards nothing, until `thaw`.
+    fn freeze(&self) {
+        self.frozen.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn thaw(&self) {
+        self.frozen
+            .store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Refuses new connections and kills the open ones.
@@ -408,6 +466,69 @@ fn ajax_survives_a_server_restart() {
 #[test]
 fn auto_survives_a_server_restart() {
     smol::block_on(survives_a_server_restart(ChskType::Auto));
+}
+
+/// A server that goes silent without closing anything (a dead peer behind a
+/// proxy) is detected by the client's keep-alive: its ping gets no pong
+/// within `ws_ping_timeout`, and it reconnects once the path works again.
+#[test]
+fn the_keep_alive_detects_a_silently_dead_server() {
+    smol::block_on(async {
+        let server = echo_server(|o| o.config.ws_kalive = None).await;
+        let proxy = Proxy::start(server.addr).await;
+        let (client, events) = make_client(options(proxy.addr, ChskType::Ws));
+        let mut rec = Recorder::new(events);
+        client.connect();
+        rec.opened().await;
+        echo_once(&client, 1).await;
+        proxy.freeze();
+        let closed = rec.closed().await;
+        assert_eq!(
+            closed.new.last_close.map(|c| c.reason),
+            Some(CloseReason::WsPingTimeout)
+        );
+        proxy.thaw();
+        proxy.pipes.lock().unwrap().clear();
+        rec.opened().await;
+        echo_once(&client, 2).await;
+        client.disconnect();
+    });
+}
+
+/// The same sessions and restarts with the client on the async-std runtime.
+#[cfg(feature = "async-std")]
+mod async_std_runtime {
+    use super::*;
+
+    #[test]
+    fn a_ws_session() {
+        on_async_std(session(ChskType::Ws));
+    }
+
+    #[test]
+    fn an_ajax_session() {
+        on_async_std(session(ChskType::Ajax));
+    }
+
+    #[test]
+    fn an_auto_session() {
+        on_async_std(session(ChskType::Auto));
+    }
+
+    #[test]
+    fn ws_survives_a_server_restart() {
+        on_async_std(survives_a_server_restart(ChskType::Ws));
+    }
+
+    #[test]
+    fn ajax_survives_a_server_restart() {
+        on_async_std(survives_a_server_restart(ChskType::Ajax));
+    }
+
+    #[test]
+    fn auto_survives_a_server_restart() {
+        on_async_std(survives_a_server_restart(ChskType::Auto));
+    }
 }
 
 #[test]
