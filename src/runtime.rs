@@ -26,3 +26,40 @@ pub trait Runtime: Send + Sync + fmt::Debug + 'static {
         Instant::now()
     }
 }
+
+/// The timer loop of a driver: sleeps until the deadline its owner has armed
+/// (the future `sleep` makes from the owner's state), or until woken because
+/// an earlier deadline was armed, then runs `fire`. Ends when the owner is
+/// dropped or every waker is gone; holds the owner only while it works.
+pub(crate) async fn timer_loop<S, F, Fut>(
+    owner: std::sync::Weak<S>,
+    wake: async_channel::Receiver<()>,
+    sleep: impl Fn(&S) -> BoxFuture<()>,
+    mut fire: F,
+) where
+    F: FnMut(std::sync::Arc<S>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    use futures_util::future::{Either, select};
+    loop {
+        let Some(s) = owner.upgrade() else { return };
+        let sleeping = sleep(&s);
+        drop(s);
+        let woken = std::pin::pin!(wake.recv());
+        match select(sleeping, woken).await {
+            Either::Left(((), _)) => {}
+            Either::Right((Ok(()), _)) => continue,
+            Either::Right((Err(_), _)) => return,
+        }
+        let Some(s) = owner.upgrade() else { return };
+        fire(s).await;
+    }
+}
+
+/// A future that sleeps until `deadline`, or forever when there is none.
+pub(crate) fn sleep_until_armed(runtime: &dyn Runtime, deadline: Option<Instant>) -> BoxFuture<()> {
+    match deadline {
+        Some(at) => runtime.sleep_until(at),
+        None => Box::pin(futures_util::future::pending()),
+    }
+}

@@ -228,9 +228,11 @@ impl ChannelSocketClient {
             state_changed: event_listener::Event::new(),
             outbox_drained: event_listener::Event::new(),
         });
-        runtime.spawn(Box::pin(super::outputs::timer_task(
+        runtime.spawn(Box::pin(crate::runtime::timer_loop(
             Arc::downgrade(&shared),
             wake_rx,
+            |s: &Shared| crate::runtime::sleep_until_armed(&*s.runtime, s.lock().armed),
+            super::outputs::fire_timers,
         )));
         Ok((Self { shared }, events_rx))
     }

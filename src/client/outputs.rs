@@ -176,33 +176,15 @@ async fn pump(shared: Weak<Shared>) {
     }
 }
 
-/// Sleeps until the core's next deadline (or an earlier one is armed),
-/// runs the timers. Ends when the client is dropped.
-pub(crate) async fn timer_task(shared: Weak<Shared>, wake: async_channel::Receiver<()>) {
-    use futures_util::future::{Either, select};
-    loop {
-        let Some(s) = shared.upgrade() else { return };
-        let deadline = s.lock().armed;
-        let sleep = match deadline {
-            Some(at) => s.runtime.sleep_until(at),
-            None => Box::pin(futures_util::future::pending()),
-        };
-        drop(s);
-        let woken = std::pin::pin!(wake.recv());
-        match select(sleep, woken).await {
-            Either::Left(((), _)) => {}
-            Either::Right((Ok(()), _)) => continue,
-            Either::Right((Err(_), _)) => return,
-        }
-        let Some(s) = shared.upgrade() else { return };
-        let client = ChannelSocketClient { shared: s };
-        let now = client.shared.runtime.now();
-        let deferred = {
-            let mut st = client.shared.lock();
-            st.core.handle_timeout(now);
-            st.armed = None;
-            client.apply(&mut st)
-        };
-        run_deferred(deferred);
-    }
+/// Runs the timers due now and what they ask for.
+pub(crate) async fn fire_timers(shared: Arc<Shared>) {
+    let client = ChannelSocketClient { shared };
+    let now = client.shared.runtime.now();
+    let deferred = {
+        let mut st = client.shared.lock();
+        st.core.handle_timeout(now);
+        st.armed = None;
+        client.apply(&mut st)
+    };
+    run_deferred(deferred);
 }

@@ -133,7 +133,23 @@ impl ChannelSocketServer {
             timer_wake,
             uids_changed: event_listener::Event::new(),
         });
-        runtime.spawn(Box::pin(timer_task(Arc::downgrade(&shared), wake_rx)));
+        // The timers: run them when the armed deadline passes, deliver their events.
+        runtime.spawn(Box::pin(crate::runtime::timer_loop(
+            Arc::downgrade(&shared),
+            wake_rx,
+            |s: &Shared| crate::runtime::sleep_until_armed(&*s.runtime, s.lock().armed),
+            |shared| async move {
+                let server = ChannelSocketServer { shared };
+                let now = server.shared.runtime.now();
+                let events = {
+                    let mut st = server.shared.lock();
+                    st.core.handle_timeout(now);
+                    st.armed = None;
+                    server.apply(&mut st)
+                };
+                server.deliver(events).await;
+            },
+        )));
         Ok((Self { shared }, events_rx))
     }
 
@@ -298,36 +314,5 @@ impl ChannelSocketServer {
                 .runtime
                 .spawn(Box::pin(async move { this.deliver(rest).await }));
         }
-    }
-}
-
-/// Sleeps until the core's next deadline (or an earlier one is armed), runs
-/// the timers, delivers their events. Ends when the server is dropped.
-async fn timer_task(shared: Weak<Shared>, wake: async_channel::Receiver<()>) {
-    use futures_util::future::{Either, select};
-    loop {
-        let Some(s) = shared.upgrade() else { return };
-        let deadline = s.lock().armed;
-        let sleep = match deadline {
-            Some(at) => s.runtime.sleep_until(at),
-            None => Box::pin(futures_util::future::pending()),
-        };
-        drop(s);
-        let woken = std::pin::pin!(wake.recv());
-        match select(sleep, woken).await {
-            Either::Left(((), _)) => {}
-            Either::Right((Ok(()), _)) => continue,
-            Either::Right((Err(_), _)) => return,
-        }
-        let Some(s) = shared.upgrade() else { return };
-        let server = ChannelSocketServer { shared: s };
-        let now = server.shared.runtime.now();
-        let events = {
-            let mut st = server.shared.lock();
-            st.core.handle_timeout(now);
-            st.armed = None;
-            server.apply(&mut st)
-        };
-        server.deliver(events).await;
     }
 }
