@@ -8,6 +8,8 @@
 //! outstanding per client. Reports round-trips/s, p50/p99 latency, and the
 //! server's CPU time (user+sys from /proc/PID/stat) per round-trip.
 
+mod client_workloads;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -265,7 +267,8 @@ fn main() {
     let root = std::env::var("SENTE_ROOT").unwrap_or_else(|_| ".".into());
     let echo = format!("{root}/target/release/examples/echo_server");
     let raw = format!("{root}/target/release/raw_echo");
-    // SENTE_BENCH_ONLY=A|B|C runs one workload (A always runs: B's ratio needs its baseline).
+    // SENTE_BENCH_ONLY=A|B|C|D|E runs one workload (A always runs, small unless
+    // asked: the ratios need its baseline).
     let only = std::env::var("SENTE_BENCH_ONLY").unwrap_or_default();
     let (clients, per_client) = if only.is_empty() || only == "A" || only == "B" {
         (100, 2000)
@@ -342,4 +345,41 @@ fn main() {
             kib / raw_kib
         );
     }
+    let (d_clients, d_events) = if only.is_empty() || only == "D" {
+        (100, 200)
+    } else {
+        (5, 20)
+    };
+    let d_server = Server::start(&echo, &["--port", "0"]);
+    let (d_rate, d_cpu) = client_workloads::ajax_long_polling(&d_server, d_clients, d_events);
+    drop(d_server);
+    println!();
+    println!(
+        "workload D: {d_clients} Ajax clients x {d_events} acked events (every tenth a push via the long-poll), sente's own client"
+    );
+    println!(
+        "| server | round-trips/s | server CPU per round-trip | ratio to raw WebSocket echo |"
+    );
+    println!("|---|---|---|---|");
+    println!(
+        "| sente echo_server (edn) | {d_rate:.0} | {:.1} µs | {:.2}x |",
+        d_cpu.as_secs_f64() * 1e6,
+        d_cpu.as_secs_f64() / base.cpu_per_op.as_secs_f64()
+    );
+    let storm = if only.is_empty() || only == "E" {
+        2000
+    } else {
+        20
+    };
+    let (back, lost) = client_workloads::reconnect_storm(&echo, storm, Duration::from_secs(120));
+    println!();
+    println!(
+        "workload E: {storm} WebSocket clients, the server killed and started again on the same port"
+    );
+    println!("| server | time until all are back | clients that gave up |");
+    println!("|---|---|---|");
+    println!(
+        "| sente echo_server (edn) | {:.2} s | {lost} |",
+        back.as_secs_f64()
+    );
 }
