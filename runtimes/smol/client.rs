@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -25,18 +26,51 @@ use crate::packer::Packed;
 use crate::runtime::BoxFuture;
 use crate::runtimes::tungstenite_channel::TungsteniteChannel;
 
-/// Opens WebSockets (async-tungstenite) and performs Ajax requests (hyper,
-/// one HTTP/1.1 connection per request) on smol, with `TCP_NODELAY`.
+/// Opens WebSockets (async-tungstenite) and performs Ajax requests (hyper's
+/// HTTP/1.1 client) on smol, with `TCP_NODELAY`. Ajax connections are kept
+/// alive and reused (at most [`MAX_IDLE_CONNECTIONS`] idle ones are kept).
 ///
 /// Plain `ws://` and `http://` only: `wss`/`https` URLs fail (no TLS
 /// stack is built in).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SmolClientTransport;
+#[derive(Debug, Clone, Default)]
+pub struct SmolClientTransport {
+    idle: Arc<Mutex<Vec<IdleConnection>>>,
+}
+
+/// The most idle Ajax connections a transport keeps for reuse.
+pub const MAX_IDLE_CONNECTIONS: usize = 8;
+
+/// An HTTP/1.1 connection between requests, with the task that drives it.
+#[derive(Debug)]
+struct IdleConnection {
+    host: String,
+    port: u16,
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    /// Drives the connection; dropping it closes the connection.
+    _driver: smol::Task<()>,
+}
 
 impl SmolClientTransport {
     /// The transport.
     pub fn new() -> Self {
-        Self
+        Self::default()
+    }
+
+    /// A live idle connection to `host:port`, if one is kept.
+    fn take_idle(&self, host: &str, port: u16) -> Option<IdleConnection> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.retain(|c| !c.sender.is_closed());
+        let i = idle
+            .iter()
+            .position(|c| c.host == host && c.port == port && c.sender.is_ready())?;
+        Some(idle.swap_remove(i))
+    }
+
+    fn put_idle(&self, conn: IdleConnection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE_CONNECTIONS && !conn.sender.is_closed() {
+            idle.push(conn);
+        }
     }
 }
 
@@ -100,7 +134,11 @@ impl ClientTransport for SmolClientTransport {
 
     fn ajax(&self, request: AjaxRequest) -> BoxFuture<Result<AjaxResponse, AjaxError>> {
         let timeout = request.timeout;
-        Box::pin(within(timeout, Err(AjaxError::Timeout), perform(request)))
+        Box::pin(within(
+            timeout,
+            Err(AjaxError::Timeout),
+            perform(self.clone(), request),
+        ))
     }
 }
 
@@ -125,7 +163,30 @@ async fn open_ws(request: WsRequest) -> Result<Box<dyn ClientWebSocket>, Channel
     Ok(Box::new(TungsteniteClient(TungsteniteChannel(ws))))
 }
 
-async fn perform(request: AjaxRequest) -> Result<AjaxResponse, AjaxError> {
+async fn open_http(host: &str, port: u16) -> Result<IdleConnection, AjaxError> {
+    let network = |e: &dyn std::fmt::Display| AjaxError::Network(e.to_string());
+    let stream = tcp_connect(host, port).await.map_err(|e| network(&e))?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(FuturesIo::new(stream))
+        .await
+        .map_err(|e| network(&e))?;
+    // Dropped with the connection: an aborted request closes it.
+    let driver = smol::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "client HTTP connection ended with an error");
+        }
+    });
+    Ok(IdleConnection {
+        host: host.to_owned(),
+        port,
+        sender,
+        _driver: driver,
+    })
+}
+
+async fn perform(
+    transport: SmolClientTransport,
+    request: AjaxRequest,
+) -> Result<AjaxResponse, AjaxError> {
     let network = |e: &dyn std::fmt::Display| AjaxError::Network(e.to_string());
     let (mut parts, body) = request.request.into_parts();
     let (host, port) = plain_host_port(&parts.uri, "http").map_err(|e| network(&e))?;
@@ -137,18 +198,16 @@ async fn perform(request: AjaxRequest) -> Result<AjaxResponse, AjaxError> {
     // HTTP/1.1 to an origin server: the request target in origin-form.
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     parts.uri = target.parse().map_err(|e| network(&e))?;
-    let stream = tcp_connect(&host, port).await.map_err(|e| network(&e))?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(FuturesIo::new(stream))
+    let mut conn = match transport.take_idle(&host, port) {
+        Some(c) => c,
+        None => open_http(&host, port).await?,
+    };
+    let req = hyper::Request::from_parts(parts, Full::new(Bytes::from(body)));
+    let resp = conn
+        .sender
+        .send_request(req)
         .await
         .map_err(|e| network(&e))?;
-    // Dropped with this future: an aborted request closes its connection.
-    let _conn = smol::spawn(async move {
-        if let Err(e) = conn.await {
-            tracing::debug!(error = %e, "client HTTP connection ended with an error");
-        }
-    });
-    let req = hyper::Request::from_parts(parts, Full::new(Bytes::from(body)));
-    let resp = sender.send_request(req).await.map_err(|e| network(&e))?;
     let status = resp.status().as_u16();
     let max = request.max_response_size;
     let body = match Limited::new(resp.into_body(), max).collect().await {
@@ -160,6 +219,8 @@ async fn perform(request: AjaxRequest) -> Result<AjaxResponse, AjaxError> {
         }
         Err(e) => return Err(network(&e)),
     };
+    // The whole response was read: the connection can carry the next request.
+    transport.put_idle(conn);
     Ok(AjaxResponse { status, body })
 }
 

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use crate::runtime::{BoxFuture, Runtime};
 
-pub use client::SmolClientTransport;
+pub use client::{MAX_IDLE_CONNECTIONS, SmolClientTransport};
 pub use server::{Body, Request, Response, handle, serve};
 
 /// Runs tasks on smol's global executor (sized by `SMOL_THREADS`, default 1)
