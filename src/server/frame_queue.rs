@@ -7,22 +7,31 @@
 //! reading, the queue fills and the driver kills the connection: the kill
 //! ends it even while a write is blocked on the full socket.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::channel::Outbound;
 
 #[derive(Debug, Default)]
 struct State {
-    queued: AtomicUsize,
+    frames: Mutex<Frames>,
+    /// Notified when a frame is queued or the senders are gone.
+    on_frame: event_listener::Event,
     killed: AtomicBool,
     on_kill: event_listener::Event,
 }
 
+#[derive(Debug, Default)]
+struct Frames {
+    queue: VecDeque<Outbound>,
+    senders: usize,
+    receiver_gone: bool,
+}
+
 /// The sending side, held by the driver.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct FrameSender {
-    tx: async_channel::Sender<Outbound>,
     state: Arc<State>,
     limit: usize,
 }
@@ -30,35 +39,71 @@ pub(crate) struct FrameSender {
 /// The receiving side, held by the connection.
 #[derive(Debug)]
 pub(crate) struct FrameReceiver {
-    rx: async_channel::Receiver<Outbound>,
     state: Arc<State>,
 }
 
 /// A queue that holds at most `limit` frames.
 pub(crate) fn frame_queue(limit: usize) -> (FrameSender, FrameReceiver) {
-    let (tx, rx) = async_channel::unbounded();
     let state = Arc::new(State::default());
+    state.lock().senders = 1;
     (
         FrameSender {
-            tx,
             state: state.clone(),
             limit: limit.max(1),
         },
-        FrameReceiver { rx, state },
+        FrameReceiver { state },
     )
+}
+
+impl State {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Frames> {
+        self.frames.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Clone for FrameSender {
+    fn clone(&self) -> Self {
+        self.state.lock().senders += 1;
+        Self {
+            state: self.state.clone(),
+            limit: self.limit,
+        }
+    }
+}
+
+impl Drop for FrameSender {
+    fn drop(&mut self) {
+        let last = {
+            let mut f = self.state.lock();
+            f.senders -= 1;
+            f.senders == 0
+        };
+        if last {
+            self.state.on_frame.notify(usize::MAX);
+        }
+    }
+}
+
+impl Drop for FrameReceiver {
+    fn drop(&mut self) {
+        let mut f = self.state.lock();
+        f.receiver_gone = true;
+        f.queue = VecDeque::new();
+    }
 }
 
 impl FrameSender {
     /// Queues a frame; gives it back when the queue is full or closed.
     pub(crate) fn push(&self, frame: Outbound) -> Result<(), Outbound> {
-        if self.state.queued.fetch_add(1, Ordering::AcqRel) >= self.limit {
-            self.state.queued.fetch_sub(1, Ordering::AcqRel);
-            return Err(frame);
+        {
+            let mut f = self.state.lock();
+            if f.receiver_gone || f.queue.len() >= self.limit {
+                return Err(frame);
+            }
+            f.queue.push_back(frame);
         }
-        self.tx.try_send(frame).map_err(|e| {
-            self.state.queued.fetch_sub(1, Ordering::AcqRel);
-            e.into_inner()
-        })
+        self.state.on_frame.notify(1);
+        Ok(())
     }
 
     /// Queues a frame, or kills the connection when it cannot be queued.
@@ -76,17 +121,35 @@ impl FrameSender {
 }
 
 impl FrameReceiver {
-    /// The next frame; `None` once every sender is gone.
+    /// The next frame; `None` once every sender is gone and the queue is empty.
     pub(crate) async fn recv(&self) -> Option<Outbound> {
-        let frame = self.rx.recv().await.ok()?;
-        self.state.queued.fetch_sub(1, Ordering::AcqRel);
-        Some(frame)
+        loop {
+            let listener = {
+                let mut f = self.state.lock();
+                if let Some(frame) = Self::pop(&mut f) {
+                    return Some(frame);
+                }
+                if f.senders == 0 {
+                    return None;
+                }
+                self.state.on_frame.listen()
+            };
+            listener.await;
+        }
     }
 
     /// The next frame if one is queued now.
     pub(crate) fn try_recv(&self) -> Option<Outbound> {
-        let frame = self.rx.try_recv().ok()?;
-        self.state.queued.fetch_sub(1, Ordering::AcqRel);
+        Self::pop(&mut self.state.lock())
+    }
+
+    /// Pops a frame; an emptied queue gives its memory back, so an idle
+    /// connection holds none.
+    fn pop(f: &mut Frames) -> Option<Outbound> {
+        let frame = f.queue.pop_front()?;
+        if f.queue.is_empty() {
+            f.queue = VecDeque::new();
+        }
         Some(frame)
     }
 
