@@ -65,6 +65,10 @@ describe('chat', { timeout: 180_000 }, () => {
     const shot = await screenshot(alice, 'chat.png');
     assert.ok(existsSync(shot), `screenshot at ${shot}`);
     assert.deepEqual([...alice.errors, ...bob.errors], []);
+
+    // Bob leaves: after the WebSocket grace period (2.5 s) the server pushes the new list.
+    await bob.context().close();
+    await waitOnline(alice, ['alice']);
   });
 
   test('a page forced to Ajax chats with a WebSocket page', async () => {
@@ -77,7 +81,16 @@ describe('chat', { timeout: 180_000 }, () => {
     await waitOnline(alice, ['alice', 'bob']);
     await waitOnline(bob, ['alice', 'bob']);
     await converse(alice, bob, 'mixed');
-    assert.deepEqual([...alice.errors, ...bob.errors], []);
+
+    // A name beyond ASCII travels in the Ajax POSTs' header too; text stays text.
+    const zoe = await chat(url, 'Zoë 🙂', 'ajax');
+    await waitOpen(zoe, 'ajax');
+    await waitOnline(alice, ['alice', 'bob', 'Zoë 🙂']);
+    await say(zoe, '<i>not html</i> & more');
+    await waitMessage(alice, 'Zoë 🙂', '<i>not html</i> & more');
+    await waitMessage(bob, 'Zoë 🙂', '<i>not html</i> & more');
+    assert.equal(await alice.locator('#messages i').count(), 0);
+    assert.deepEqual([...alice.errors, ...bob.errors, ...zoe.errors], []);
   });
 
   test('auto falls back to Ajax when the server refuses WebSockets', async () => {

@@ -41,6 +41,12 @@ use sente::{Event, Value};
 /// Ajax POSTs carry no query parameters, so the `uid` parameter is not there.
 const UID_HEADER: &str = "x-chat-uid";
 
+/// The longest name accepted; a longer one connects anonymously, and
+/// anonymous users cannot say anything.
+const MAX_NAME_CHARS: usize = 40;
+/// The longest message accepted.
+const MAX_TEXT_CHARS: usize = 500;
+
 /// The page, with `{{CSRF_TOKEN}}` for the token.
 const INDEX_HTML: &str = include_str!("static/index.html");
 
@@ -137,7 +143,8 @@ fn user_id(req: &ChskRequest) -> Option<Value> {
         }
     };
     let name = name.trim();
-    (!name.is_empty()).then(|| Value::from(name))
+    let valid = !name.is_empty() && name.chars().count() <= MAX_NAME_CHARS;
+    valid.then(|| Value::from(name))
 }
 
 fn is_websocket_upgrade(req: &ChskRequest) -> bool {
@@ -172,7 +179,7 @@ fn online(chsk: &ChannelSocketServer) -> Value {
         .into_iter()
         .filter(|uid| matches!(uid, Value::String(_)))
         .collect();
-    names.sort_by_key(|uid| uid.to_string());
+    names.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
     Value::vector(names)
 }
 
@@ -195,7 +202,8 @@ fn handle(msg: ServerEventMsg) {
                 .and_then(Value::as_str)
                 .map(str::trim)
                 .unwrap_or_default();
-            if text.is_empty() || !matches!(msg.uid(), Value::String(_)) {
+            let named = matches!(msg.uid(), Value::String(_));
+            if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS || !named {
                 msg.reply(Value::keyword("chat/refused"))
             } else {
                 let said = Value::map([
@@ -210,8 +218,8 @@ fn handle(msg: ServerEventMsg) {
             }
         }
         "chat/who" => msg.reply(online(chsk)),
-        // Never answered: the page shows the client's reply timeout.
-        "chat/void" => Ok(false),
+        // `chat/void` is never answered: the page shows the client's reply
+        // timeout. Sente's own events (`chsk/uidport-open`, …) need nothing.
         _ => Ok(false),
     };
     if let Err(e) = result {
