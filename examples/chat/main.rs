@@ -1,0 +1,300 @@
+//! A chat room in the browser: the Rust server (smol) and the JavaScript
+//! client of `js/`, talking over one channel socket.
+//!
+//! ```sh
+//! cargo run --example chat                    # then open the printed URL
+//! cargo run --example chat -- --port 8080 --no-websocket
+//! ```
+//!
+//! Serves the page at `/`, the client's ES modules at `/js/*` (embedded from
+//! `js/src`, so the example runs from any directory) and the channel socket
+//! at `/chsk`. Users pick a name, which is their uid. Events:
+//! - `[:chat/say {:text t}]` pushes `[:chat/msg {:from uid, :text t, :at inst}]`
+//!   to everyone and replies `:chat/ok`;
+//! - `[:chat/who]` replies the names online;
+//! - `[:chat/void]` is never answered (the page uses it to show a reply timeout);
+//! - on every change of the connected users the server pushes
+//!   `[:chat/online [names…]]` to everyone.
+//!
+//! Security: a CSRF token made at start is embedded in the page and required
+//! on every channel socket request, and only the served origin may connect.
+//! `--no-websocket` refuses WebSocket upgrades, so `auto` clients fall back
+//! to Ajax long-polling. `--csrf-token T` uses T instead of a random token,
+//! so that open pages keep working when the server restarts (a real app keeps
+//! the token in the user's session). Prints `chat on http://127.0.0.1:PORT/`
+//! when ready.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use sente::packer::EdnPacker;
+use sente::runtimes::smol::{self as chsk_smol, Response, SmolRuntime};
+use sente::server::{
+    AllowedOrigins, ChannelSocketServer, ChskRequest, CsrfCheck, SendOptions, ServerEventMsg,
+    ServerOptions, text_response,
+};
+use sente::value::Inst;
+use sente::{Event, Value};
+
+/// The header the page's Ajax requests carry the user's name in: Sente's
+/// Ajax POSTs carry no query parameters, so the `uid` parameter is not there.
+const UID_HEADER: &str = "x-chat-uid";
+
+/// The longest name accepted; a longer one connects anonymously, and
+/// anonymous users cannot say anything.
+const MAX_NAME_CHARS: usize = 40;
+/// The longest message accepted.
+const MAX_TEXT_CHARS: usize = 500;
+
+/// The page, with `{{CSRF_TOKEN}}` for the token.
+const INDEX_HTML: &str = include_str!("static/index.html");
+
+/// The files served, by path: the page's own and the client's ES modules.
+const STATIC_FILES: &[(&str, &str, &str)] = &[
+    ("/app.js", JS, include_str!("static/app.js")),
+    (
+        "/style.css",
+        "text/css; charset=utf-8",
+        include_str!("static/style.css"),
+    ),
+    ("/js/index.js", JS, include_str!("../../js/src/index.js")),
+    ("/js/client.js", JS, include_str!("../../js/src/client.js")),
+    (
+        "/js/backoff.js",
+        JS,
+        include_str!("../../js/src/backoff.js"),
+    ),
+    (
+        "/js/edn-read.js",
+        JS,
+        include_str!("../../js/src/edn-read.js"),
+    ),
+    (
+        "/js/edn-write.js",
+        JS,
+        include_str!("../../js/src/edn-write.js"),
+    ),
+    ("/js/event.js", JS, include_str!("../../js/src/event.js")),
+    ("/js/http.js", JS, include_str!("../../js/src/http.js")),
+    (
+        "/js/packers.js",
+        JS,
+        include_str!("../../js/src/packers.js"),
+    ),
+    ("/js/types.js", JS, include_str!("../../js/src/types.js")),
+    ("/js/url.js", JS, include_str!("../../js/src/url.js")),
+];
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+struct Args {
+    port: u16,
+    websocket: bool,
+    csrf_token: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        port: 0,
+        websocket: true,
+        csrf_token: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--port" => {
+                let value = it.next().ok_or("--port needs a value")?;
+                args.port = value.parse().map_err(|e| format!("--port: {e}"))?;
+            }
+            "--no-websocket" => args.websocket = false,
+            "--csrf-token" => {
+                let value = it.next().ok_or("--csrf-token needs a value")?;
+                if value.len() < 16 {
+                    return Err("--csrf-token: at least 16 characters".into());
+                }
+                args.csrf_token = Some(value);
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument {other} (--port N, --no-websocket, --csrf-token T)"
+                ));
+            }
+        }
+    }
+    Ok(args)
+}
+
+fn fail(code: i32, e: impl std::fmt::Display) -> ! {
+    eprintln!("chat: {e}");
+    std::process::exit(code);
+}
+
+/// The user's name: the `uid` parameter (WebSocket, Ajax polls), else the
+/// percent-encoded [`UID_HEADER`] (Ajax POSTs). Blank names are anonymous.
+fn user_id(req: &ChskRequest) -> Option<Value> {
+    let name = match req.param("uid") {
+        Some(name) => name.to_owned(),
+        None => {
+            let encoded = req.header(UID_HEADER)?;
+            form_urlencoded::parse(format!("n={encoded}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())?
+        }
+    };
+    let name = name.trim();
+    let valid = !name.is_empty() && name.chars().count() <= MAX_NAME_CHARS;
+    valid.then(|| Value::from(name))
+}
+
+fn is_websocket_upgrade(req: &ChskRequest) -> bool {
+    req.header("upgrade")
+        .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+}
+
+fn options(port: u16, csrf_token: String, websocket: bool) -> ServerOptions {
+    let origins = vec![
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+    ];
+    let mut opts = ServerOptions::default()
+        .csrf(CsrfCheck::Token(Arc::new(move |_| {
+            Some(csrf_token.clone())
+        })))
+        .allowed_origins(AllowedOrigins::Only(origins))
+        .user_id_fn(user_id);
+    if !websocket {
+        opts = opts.reject_fn(|req| {
+            is_websocket_upgrade(req).then(|| text_response(403, "WebSockets are disabled"))
+        });
+    }
+    opts
+}
+
+/// The names online, sorted.
+fn online(chsk: &ChannelSocketServer) -> Value {
+    let mut names: Vec<Value> = chsk
+        .connected_uids()
+        .any
+        .into_iter()
+        .filter(|uid| matches!(uid, Value::String(_)))
+        .collect();
+    names.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    Value::vector(names)
+}
+
+/// Pushes `event` to every connected user.
+fn broadcast(chsk: &ChannelSocketServer, event: &Event) {
+    for uid in chsk.connected_uids().any {
+        if matches!(uid, Value::String(_)) {
+            let _ = chsk.send(&uid, event.clone(), SendOptions::default());
+        }
+    }
+}
+
+fn handle(msg: ServerEventMsg) {
+    let chsk = msg.server();
+    let result = match msg.id().as_str() {
+        "chat/say" => {
+            let text = msg
+                .data()
+                .get(&Value::keyword("text"))
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .unwrap_or_default();
+            let named = matches!(msg.uid(), Value::String(_));
+            if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS || !named {
+                msg.reply(Value::keyword("chat/refused"))
+            } else {
+                let said = Value::map([
+                    (Value::keyword("from"), msg.uid().clone()),
+                    (Value::keyword("text"), Value::from(text)),
+                    (Value::keyword("at"), Value::Inst(Inst::now())),
+                ]);
+                if let Ok(event) = Event::named("chat/msg", said) {
+                    broadcast(chsk, &event);
+                }
+                msg.reply(Value::keyword("chat/ok"))
+            }
+        }
+        "chat/who" => msg.reply(online(chsk)),
+        // `chat/void` is never answered: the page shows the client's reply
+        // timeout. Sente's own events (`chsk/uidport-open`, …) need nothing.
+        _ => Ok(false),
+    };
+    if let Err(e) = result {
+        eprintln!("chat: reply failed: {e}");
+    }
+}
+
+fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response {
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("cache-control", "no-store")
+        .body(Full::new(body.into()))
+        .unwrap_or_default()
+}
+
+async fn route(chsk: &ChannelSocketServer, page: &str, req: chsk_smol::Request) -> Response {
+    let path = req.uri().path();
+    if path == "/chsk" {
+        return chsk_smol::handle(chsk, req).await;
+    }
+    if req.method() != hyper::Method::GET {
+        return respond(405, "text/plain", "Method Not Allowed");
+    }
+    if path == "/" || path == "/index.html" {
+        return respond(200, "text/html; charset=utf-8", page.to_owned());
+    }
+    match STATIC_FILES.iter().find(|(p, _, _)| *p == path) {
+        Some((_, content_type, body)) => respond(200, content_type, *body),
+        None => respond(404, "text/plain", "Not Found"),
+    }
+}
+
+fn main() {
+    let args = parse_args().unwrap_or_else(|e| fail(2, e));
+    smol::block_on(async {
+        let listener = smol::net::TcpListener::bind(("127.0.0.1", args.port))
+            .await
+            .unwrap_or_else(|e| fail(1, e));
+        let port = listener.local_addr().unwrap_or_else(|e| fail(1, e)).port();
+        let csrf_token = args
+            .csrf_token
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        let page: Arc<str> = INDEX_HTML.replace("{{CSRF_TOKEN}}", &csrf_token).into();
+        let (chsk, events) = ChannelSocketServer::new(
+            Arc::new(SmolRuntime),
+            Arc::new(EdnPacker::new()),
+            options(port, csrf_token, args.websocket),
+        )
+        .unwrap_or_else(|e| fail(2, e));
+        smol::spawn(async move {
+            while let Ok(msg) = events.recv().await {
+                handle(msg);
+            }
+        })
+        .detach();
+        let watcher = chsk.clone();
+        smol::spawn(async move {
+            let mut watch = watcher.watch_connected_uids();
+            while watch.changed().await.is_some() {
+                if let Ok(event) = Event::named("chat/online", online(&watcher)) {
+                    broadcast(&watcher, &event);
+                }
+            }
+        })
+        .detach();
+        println!("chat on http://127.0.0.1:{port}/");
+        let served = chsk_smol::serve(listener, move |req| {
+            let chsk = chsk.clone();
+            let page = page.clone();
+            async move { route(&chsk, &page, req).await }
+        })
+        .await;
+        if let Err(e) = served {
+            fail(1, e);
+        }
+    });
+}
