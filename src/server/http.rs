@@ -193,23 +193,13 @@ impl ChannelSocketServer {
         let (answer, events) = {
             let mut st = self.shared.lock();
             let answer = st.core.ajax_post(now, uid, &client_id, payload);
-            let post = match &answer {
-                Ok(AjaxPost::AwaitReply(post)) => Some(*post),
-                _ => None,
-            };
-            if let Some(post) = post {
-                st.routes.insert(post, Route::Post(tx));
+            if let Ok(AjaxPost::AwaitReply(post)) = &answer {
+                st.routes.insert(*post, Route::Post(tx));
             }
-            // Events of this POST carry its request.
-            let ids: Vec<ConnId> = post.into_iter().collect();
-            for id in &ids {
-                st.requests.insert(*id, req.clone());
-            }
+            // The events of this call are this POST's: they carry its request.
             let mut events = self.apply(&mut st);
             for ev in &mut events {
-                if ev.request.is_none() {
-                    ev.request = Some(req.clone());
-                }
+                ev.request = Some(req.clone());
             }
             (answer, events)
         };
@@ -233,7 +223,6 @@ impl ChannelSocketServer {
     fn post_gone(&self, post: ConnId) {
         let mut st = self.shared.lock();
         st.routes.remove(&post);
-        st.requests.remove(&post);
         st.core.ajax_post_closed(post);
     }
 
