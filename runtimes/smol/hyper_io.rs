@@ -56,8 +56,22 @@ impl<T: hyper::rt::Write + Unpin> AsyncWrite for HyperIo<T> {
 /// had read past the request head (usually none) served first.
 #[derive(Debug)]
 pub(super) struct ReclaimedTcp {
-    pub(super) prefix: bytes::Bytes,
-    pub(super) stream: smol::net::TcpStream,
+    prefix: bytes::Bytes,
+    stream: smol::net::TcpStream,
+}
+
+impl ReclaimedTcp {
+    /// The stream, serving `read_buf` first. An empty buffer still holds
+    /// hyper's 8 KiB allocation, so it is dropped here, and a served one is
+    /// dropped as soon as its bytes are read.
+    pub(super) fn new(read_buf: bytes::Bytes, stream: smol::net::TcpStream) -> Self {
+        let prefix = if read_buf.is_empty() {
+            bytes::Bytes::new()
+        } else {
+            read_buf
+        };
+        Self { prefix, stream }
+    }
 }
 
 impl AsyncRead for ReclaimedTcp {
@@ -70,7 +84,6 @@ impl AsyncRead for ReclaimedTcp {
             let n = self.prefix.len().min(buf.len());
             buf[..n].copy_from_slice(&self.prefix[..n]);
             let rest = self.prefix.split_off(n);
-            // Release hyper's read buffer as soon as its bytes are consumed.
             self.prefix = if rest.is_empty() {
                 bytes::Bytes::new()
             } else {

@@ -58,21 +58,10 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
                         // then goes, instead of staying with every connection.
                         match upgraded.downcast::<FuturesIo<TcpStream>>() {
                             Ok(parts) => {
-                                // An empty read buffer still holds hyper's 8 KiB
-                                // allocation: keep it only when it has bytes
-                                // (a partial move would keep it for the
-                                // connection's life, so take `parts` apart).
+                                // Take `parts` apart: a partial move would keep
+                                // hyper's read buffer for the connection's life.
                                 let hyper::upgrade::Parts { io, read_buf, .. } = parts;
-                                let prefix = if read_buf.is_empty() {
-                                    drop(read_buf);
-                                    bytes::Bytes::new()
-                                } else {
-                                    read_buf
-                                };
-                                let io = ReclaimedTcp {
-                                    prefix,
-                                    stream: io.into_inner(),
-                                };
+                                let io = ReclaimedTcp::new(read_buf, io.into_inner());
                                 serve_ws(chsk, accept, io, max).await;
                             }
                             Err(upgraded) => serve_ws(chsk, accept, HyperIo(upgraded), max).await,
