@@ -13,5 +13,3 @@ pub mod async_std;
 pub mod smol;
 #[cfg(feature = "tide")]
 pub mod tide;
-#[cfg(any(feature = "smol", feature = "tide"))]
-mod tungstenite_channel;

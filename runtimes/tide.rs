@@ -23,12 +23,9 @@
 //! ```
 
 use async_std::io::ReadExt;
-use async_tungstenite::WebSocketStream;
-use async_tungstenite::tungstenite::handshake::derive_accept_key;
-use async_tungstenite::tungstenite::protocol::Role;
 
-use crate::runtimes::tungstenite_channel::{TungsteniteChannel, server_config};
 use crate::server::{ChannelSocketServer, GetResponse, HttpResponse, text_response};
+use crate::ws::{WsChannel, accept_key};
 
 /// A tide endpoint serving the channel socket (mount it for GET and POST).
 #[derive(Debug, Clone)]
@@ -94,19 +91,14 @@ impl<State: Clone + Send + Sync + 'static> tide::Endpoint<State> for ChskEndpoin
                     let mut resp = tide::Response::new(101);
                     resp.insert_header("upgrade", "websocket");
                     resp.insert_header("connection", "Upgrade");
-                    resp.insert_header("sec-websocket-accept", derive_accept_key(key.as_bytes()));
+                    resp.insert_header("sec-websocket-accept", accept_key(key.as_bytes()));
                     let http_resp: &mut tide::http::Response = resp.as_mut();
                     let upgrade = http_resp.recv_upgrade().await;
                     let chsk = self.chsk.clone();
                     async_std::task::spawn(async move {
                         if let Some(conn) = upgrade.await {
-                            let ws = WebSocketStream::from_raw_socket(
-                                conn,
-                                Role::Server,
-                                Some(server_config(max)),
-                            )
-                            .await;
-                            chsk.serve_websocket(accept, TungsteniteChannel(ws)).await;
+                            chsk.serve_websocket(accept, WsChannel::new(conn, max))
+                                .await;
                         }
                     });
                     Ok(resp)

@@ -46,6 +46,16 @@ impl ChannelError {
     pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self(Box::new(e))
     }
+
+    /// The close frame the server should answer with, when the channel
+    /// failed because the client broke the WebSocket protocol (a
+    /// [`ProtocolError`](crate::ws::ProtocolError): 1002, 1007 or 1009 and
+    /// its reason); `None` for I/O errors and the like.
+    pub fn close_code(&self) -> Option<(u16, &'static str)> {
+        self.0
+            .downcast_ref::<crate::ws::ProtocolError>()
+            .map(|p| (p.code, p.reason))
+    }
 }
 
 /// A server-side WebSocket as the channel-socket server sees it: a stream of

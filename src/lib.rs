@@ -67,6 +67,7 @@ pub mod runtimes;
 pub mod server;
 pub mod value;
 pub mod wire;
+pub mod ws;
 
 pub use event::{Event, EventError, EventId};
 pub use packer::{Packed, PackedRef, Packer};

@@ -229,9 +229,15 @@ async fn oversized_messages_are_refused(b: Backend) {
         .await;
     match ws.recv_raw().await {
         Some(Message::Close(Some(frame))) => assert_eq!(u16::from(frame.code), 1009),
-        None => {} // tungstenite may drop the connection at the frame limit
         other => panic!("expected a close, got {other:?}"),
     }
+    // A frame claiming 2^40 bytes is refused on its header alone.
+    let (mut raw, _) = RawWs::open(s.addr, "client-id=c2").await;
+    let mut head = vec![0x82, 0x80 | 127];
+    head.extend_from_slice(&(1u64 << 40).to_be_bytes());
+    head.extend_from_slice(&[1, 2, 3, 4]);
+    raw.send_bytes(&head).await;
+    assert_eq!(raw.close_code().await, Some(1009));
     let r = post_form(
         s.addr,
         &ppstr(
@@ -483,6 +489,56 @@ async fn binary_packers_use_binary_frames_and_bodies(b: Backend) {
     assert_eq!(unpack(&r.body), "[42 nil]");
 }
 
+async fn ws_control_frames_fragments_and_protocol_errors(b: Backend) {
+    let s = start_echo(b, |_| {}).await;
+    let (mut ws, (op, hs)) = RawWs::open(s.addr, "client-id=raw").await;
+    assert_eq!(
+        (op, hs.as_slice()),
+        (1, &br#"[[:chsk/handshake ["raw" nil nil]] nil]"#[..])
+    );
+    // A ping is answered with a pong carrying its payload; a pong is ignored.
+    ws.send_bytes(&client_frame(true, 0xA, b"unasked")).await;
+    ws.send_bytes(&client_frame(true, 9, b"hello?")).await;
+    assert_eq!(ws.frame().await, Some((0xA, b"hello?".to_vec())));
+    // Two events in one write; then one event in three fragments with a
+    // ping between them.
+    let mut two = client_frame(true, 1, br#"[[:echo/echo 1] "e1"]"#);
+    two.extend(client_frame(true, 1, br#"[[:echo/echo 2] "e2"]"#));
+    ws.send_bytes(&two).await;
+    assert_eq!(ws.frame().await, Some((1, br#"[1 "e1"]"#.to_vec())));
+    assert_eq!(ws.frame().await, Some((1, br#"[2 "e2"]"#.to_vec())));
+    // "héllo" with the two bytes of é in different fragments.
+    let mut parts = client_frame(false, 1, b"[[:echo/echo \"h\xC3");
+    parts.extend(client_frame(true, 9, b"p"));
+    parts.extend(client_frame(false, 0, b"\xA9l"));
+    parts.extend(client_frame(true, 0, br#"lo"] "e3"]"#));
+    ws.send_bytes(&parts).await;
+    assert_eq!(ws.frame().await, Some((0xA, b"p".to_vec())));
+    assert_eq!(
+        ws.frame().await,
+        Some((1, r#"["héllo" "e3"]"#.as_bytes().to_vec()))
+    );
+    // The client's close is answered with its code, then the connection ends.
+    ws.send_bytes(&client_frame(true, 8, &[0x03, 0xE8, b'b', b'y', b'e']))
+        .await;
+    assert_eq!(ws.frame().await, Some((8, vec![0x03, 0xE8])));
+    assert_eq!(ws.frame().await, None);
+
+    // Broken frames get the close code RFC 6455 calls for.
+    let cases: [(&[u8], u16); 4] = [
+        (&[0x81, 0x02, b'h', b'i'], 1002),             // unmasked
+        (&client_frame(true, 1, &[0xC3, 0x28]), 1007), // text not UTF-8
+        (&client_frame(true, 0x3, b"?"), 1002),        // unknown opcode
+        (&client_frame(true, 0, b"orphan"), 1002),     // continuation alone
+    ];
+    for (bytes, code) in cases {
+        let (mut ws, _) = RawWs::open(s.addr, "client-id=bad").await;
+        ws.send_bytes(bytes).await;
+        assert_eq!(ws.close_code().await, Some(code), "{bytes:02x?}");
+        assert_eq!(ws.frame().await, None);
+    }
+}
+
 macro_rules! suite {
     ($backend:ident: $($name:ident),* $(,)?) => {
         $(
@@ -500,10 +556,10 @@ macro_rules! suite {
 }
 
 mod smol_hyper {
-    suite!(Smol: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed);
+    suite!(Smol: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors);
 }
 
 #[cfg(feature = "tide")]
 mod async_std_tide {
-    suite!(Tide: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed);
+    suite!(Tide: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors);
 }

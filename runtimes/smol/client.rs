@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
-use async_tungstenite::tungstenite::protocol::WebSocketConfig;
+use async_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
 use http_body_util::{BodyExt, Full, Limited};
@@ -24,7 +24,6 @@ use crate::client::{
 };
 use crate::packer::Packed;
 use crate::runtime::BoxFuture;
-use crate::runtimes::tungstenite_channel::TungsteniteChannel;
 
 /// Opens WebSockets (async-tungstenite) and performs Ajax requests (hyper's
 /// HTTP/1.1 client) on smol, with `TCP_NODELAY`. Ajax connections are kept
@@ -160,7 +159,7 @@ async fn open_ws(request: WsRequest) -> Result<Box<dyn ClientWebSocket>, Channel
         async_tungstenite::client_async_with_config(upgrade, stream, Some(config))
             .await
             .map_err(ChannelError::new)?;
-    Ok(Box::new(TungsteniteClient(TungsteniteChannel(ws))))
+    Ok(Box::new(TungsteniteClient(ws)))
 }
 
 async fn open_http(host: &str, port: u16) -> Result<IdleConnection, AjaxError> {
@@ -227,7 +226,7 @@ async fn perform(
 /// A client WebSocket: tungstenite messages as [`WsIncoming`], with the
 /// server adapter's sink of [`Outbound`] frames.
 #[derive(Debug)]
-struct TungsteniteClient<S>(TungsteniteChannel<S>);
+struct TungsteniteClient<S>(WebSocketStream<S>);
 
 impl<S: futures_util::AsyncRead + futures_util::AsyncWrite + Unpin> Stream
     for TungsteniteClient<S>
@@ -235,7 +234,7 @@ impl<S: futures_util::AsyncRead + futures_util::AsyncWrite + Unpin> Stream
     type Item = Result<WsIncoming, ChannelError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let ws: &mut WebSocketStream<S> = &mut self.0.0;
+        let ws: &mut WebSocketStream<S> = &mut self.0;
         loop {
             let msg = match Pin::new(&mut *ws).poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
@@ -273,24 +272,46 @@ impl<S: futures_util::AsyncRead + futures_util::AsyncWrite + Unpin> Sink<Outboun
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), ChannelError>> {
-        Pin::new(&mut self.0).poll_ready(cx)
+        Pin::new(&mut self.0)
+            .poll_ready(cx)
+            .map_err(ChannelError::new)
     }
 
     fn start_send(mut self: Pin<&mut Self>, item: Outbound) -> Result<(), ChannelError> {
-        Pin::new(&mut self.0).start_send(item)
+        let msg = match item {
+            Outbound::Message(p) => match Arc::try_unwrap(p) {
+                Ok(Packed::Text(s)) => Message::text(s),
+                Ok(Packed::Binary(b)) => Message::binary(b),
+                Err(shared) => match &*shared {
+                    Packed::Text(s) => Message::text(s.as_str()),
+                    Packed::Binary(b) => Message::binary(b.clone()),
+                },
+            },
+            Outbound::Close { code, reason } => Message::Close(Some(CloseFrame {
+                code: code.into(),
+                reason: reason.into(),
+            })),
+        };
+        Pin::new(&mut self.0)
+            .start_send(msg)
+            .map_err(ChannelError::new)
     }
 
     fn poll_flush(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), ChannelError>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+        Pin::new(&mut self.0)
+            .poll_flush(cx)
+            .map_err(ChannelError::new)
     }
 
     fn poll_close(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), ChannelError>> {
-        Pin::new(&mut self.0).poll_close(cx)
+        Pin::new(&mut self.0)
+            .poll_close(cx)
+            .map_err(ChannelError::new)
     }
 }

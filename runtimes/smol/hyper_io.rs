@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use futures_util::io::{AsyncRead, AsyncWrite};
 
 /// A hyper I/O object (an upgraded connection) with futures-io traits, so
-/// async-tungstenite can run on it.
+/// a [`WsChannel`](crate::ws::WsChannel) can run on it.
 #[derive(Debug)]
 pub(super) struct HyperIo<T>(pub(super) T);
 

@@ -4,17 +4,14 @@ use std::future::Future;
 use std::io;
 use std::sync::Arc;
 
-use async_tungstenite::WebSocketStream;
-use async_tungstenite::tungstenite::handshake::derive_accept_key;
-use async_tungstenite::tungstenite::protocol::Role;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use smol::net::{TcpListener, TcpStream};
 use smol_hyper::rt::{FuturesIo, SmolTimer};
 
 use super::hyper_io::{HyperIo, ReclaimedTcp};
-use crate::runtimes::tungstenite_channel::{TungsteniteChannel, server_config};
 use crate::server::{ChannelSocketServer, GetResponse, HttpResponse, text_response};
+use crate::ws::{WsChannel, accept_key};
 
 /// The request type the server hands your handler.
 pub type Request = hyper::Request<hyper::body::Incoming>;
@@ -72,7 +69,7 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
                         .status(hyper::StatusCode::SWITCHING_PROTOCOLS)
                         .header(hyper::header::UPGRADE, "websocket")
                         .header(hyper::header::CONNECTION, "Upgrade")
-                        .header("sec-websocket-accept", derive_accept_key(key.as_bytes()))
+                        .header("sec-websocket-accept", accept_key(key.as_bytes()))
                         .body(Full::default())
                         .unwrap_or_default()
                 }
@@ -102,8 +99,7 @@ async fn serve_ws<S>(chsk: ChannelSocketServer, accept: crate::server::WsAccept,
 where
     S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(server_config(max))).await;
-    chsk.serve_websocket(accept, TungsteniteChannel(ws)).await;
+    chsk.serve_websocket(accept, WsChannel::new(io, max)).await;
 }
 
 /// Accepts connections on `listener` and serves each with HTTP/1.1 (with

@@ -274,7 +274,17 @@ impl ChannelSocketServer {
             while let Some(item) = stream.next().await {
                 let packed = match item {
                     Ok(Inbound::Message(p)) => p,
-                    Ok(Inbound::Closed) | Err(_) => break,
+                    Ok(Inbound::Closed) => break,
+                    Err(e) => match e.close_code() {
+                        // The client broke the protocol: answer with the
+                        // close frame it calls for, as for a large message.
+                        Some((code, reason)) => {
+                            tracing::info!(conn = conn.get(), error = %e, "closing: protocol error");
+                            closer.push_or_kill(Outbound::Close { code, reason });
+                            return;
+                        }
+                        None => break,
+                    },
                 };
                 if packed.len() > max {
                     tracing::info!(

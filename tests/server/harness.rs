@@ -294,3 +294,124 @@ pub fn ppstr(client_id: &str, edn: &str) -> String {
     let enc: String = form_urlencoded::byte_serialize(edn.as_bytes()).collect();
     format!("udt=1&client-id={client_id}&ppstr={enc}")
 }
+
+/// A WebSocket client speaking raw frames over TCP, to send what a
+/// well-behaved client library never would.
+pub struct RawWs {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+/// A masked client frame (the mask is fixed: tests need no entropy).
+pub fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0xA1, 0x5E, 0x07, 0xC3];
+    let mut out = vec![(u8::from(fin) << 7) | opcode];
+    match payload.len() {
+        n if n < 126 => out.push(0x80 | n as u8),
+        n if n <= 0xFFFF => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&mask);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i & 3]));
+    out
+}
+
+impl RawWs {
+    /// Upgrades and returns the client with the handshake frame read.
+    pub async fn open(addr: SocketAddr, query: &str) -> (RawWs, (u8, Vec<u8>)) {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let req = format!(
+            "GET /chsk?{query} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream.write_all(req.as_bytes()).await.expect("write");
+        let mut ws = RawWs {
+            stream,
+            buf: Vec::new(),
+        };
+        let split = within("a 101", async {
+            loop {
+                if let Some(i) = ws.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    return i;
+                }
+                assert!(ws.fill().await > 0, "closed before the response head");
+            }
+        })
+        .await;
+        assert!(
+            ws.buf.starts_with(b"HTTP/1.1 101"),
+            "{:?}",
+            String::from_utf8_lossy(&ws.buf)
+        );
+        ws.buf.drain(..split + 4);
+        let hs = ws.frame().await.expect("the handshake frame");
+        (ws, hs)
+    }
+
+    async fn fill(&mut self) -> usize {
+        let mut chunk = [0u8; 4096];
+        let n = self.stream.read(&mut chunk).await.unwrap_or(0);
+        self.buf.extend_from_slice(&chunk[..n]);
+        n
+    }
+
+    pub async fn send_bytes(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.expect("write");
+    }
+
+    /// The next server frame as (opcode, payload); `None` at the end of the
+    /// stream. Server frames must be final and unmasked.
+    pub async fn frame(&mut self) -> Option<(u8, Vec<u8>)> {
+        within("a frame", async {
+            loop {
+                if self.buf.len() >= 2 {
+                    assert_eq!(self.buf[0] & 0xF0, 0x80, "a final frame, no reserved bits");
+                    assert_eq!(self.buf[1] & 0x80, 0, "server frames are unmasked");
+                    let (len, at) = match self.buf[1] {
+                        126 if self.buf.len() >= 4 => (
+                            usize::from(u16::from_be_bytes([self.buf[2], self.buf[3]])),
+                            4,
+                        ),
+                        127 if self.buf.len() >= 10 => {
+                            let mut b = [0u8; 8];
+                            b.copy_from_slice(&self.buf[2..10]);
+                            (u64::from_be_bytes(b) as usize, 10)
+                        }
+                        126 | 127 => (usize::MAX, 0),
+                        n => (usize::from(n), 2),
+                    };
+                    if at > 0 && self.buf.len() >= at + len {
+                        let opcode = self.buf[0] & 0x0F;
+                        let payload = self.buf[at..at + len].to_vec();
+                        self.buf.drain(..at + len);
+                        return Some((opcode, payload));
+                    }
+                }
+                if self.fill().await == 0 {
+                    return None;
+                }
+            }
+        })
+        .await
+    }
+
+    /// The code of the next close frame (data frames skipped); `None` when
+    /// the stream ends first or the close frame has no code.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            match self.frame().await {
+                Some((8, payload)) => {
+                    return payload.get(..2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+                }
+                Some((1 | 2, _)) => continue,
+                Some(other) => panic!("expected a close frame, got {other:?}"),
+                None => return None,
+            }
+        }
+    }
+}
