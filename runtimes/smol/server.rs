@@ -45,6 +45,8 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
                         ));
                     };
                     let chsk = chsk.clone();
+                    // This task ends once the upgrade is through; the
+                    // connection gets a task of its own holding only its state.
                     smol::spawn(async move {
                         let upgraded = match on_upgrade.await {
                             Ok(u) => u,
@@ -59,9 +61,14 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
                                 // hyper's read buffer for the connection's life.
                                 let hyper::upgrade::Parts { io, read_buf, .. } = parts;
                                 let io = ReclaimedTcp::new(read_buf, io.into_inner());
-                                serve_ws(chsk, accept, io, max).await;
+                                smol::spawn(chsk.serve_websocket(accept, WsChannel::new(io, max)))
+                                    .detach();
                             }
-                            Err(upgraded) => serve_ws(chsk, accept, HyperIo(upgraded), max).await,
+                            Err(upgraded) => {
+                                let io = HyperIo(upgraded);
+                                smol::spawn(chsk.serve_websocket(accept, WsChannel::new(io, max)))
+                                    .detach();
+                            }
                         }
                     })
                     .detach();
@@ -93,13 +100,6 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
         }
         _ => to_hyper(text_response(405, "The channel socket takes GET and POST")),
     }
-}
-
-async fn serve_ws<S>(chsk: ChannelSocketServer, accept: crate::server::WsAccept, io: S, max: usize)
-where
-    S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send + 'static,
-{
-    chsk.serve_websocket(accept, WsChannel::new(io, max)).await;
 }
 
 /// Accepts connections on `listener` and serves each with HTTP/1.1 (with

@@ -14,7 +14,7 @@ use super::types::*;
 use crate::channel::Outbound;
 use crate::event::Event;
 use crate::packer::{PackError, Packed, Packer};
-use crate::runtime::Runtime;
+use crate::runtime::{BoxFuture, Runtime};
 use crate::value::Value;
 
 /// Where the core's outputs for a channel go.
@@ -297,22 +297,33 @@ impl ChannelSocketServer {
         }
     }
 
-    /// For synchronous callers: deliver without waiting, spilling to a task
-    /// when the buffer is full.
-    fn deliver_detached(&self, events: Vec<ServerEventMsg>) {
-        let mut rest = Vec::new();
-        for ev in events {
+    /// Hands `events` to the application's stream without waiting. Returns
+    /// a future delivering, in order, those that did not fit, for the
+    /// caller to await before it reads more (backpressure); `None` when all
+    /// are in.
+    pub(crate) fn try_deliver(&self, events: Vec<ServerEventMsg>) -> Option<BoxFuture<()>> {
+        let mut events = events.into_iter();
+        while let Some(ev) = events.next() {
             match self.shared.events.try_send(ev) {
                 Ok(()) => {}
-                Err(async_channel::TrySendError::Full(ev)) => rest.push(ev),
-                Err(async_channel::TrySendError::Closed(_)) => {}
+                Err(async_channel::TrySendError::Full(ev)) => {
+                    let this = self.clone();
+                    let rest: Vec<_> = std::iter::once(ev).chain(events).collect();
+                    return Some(Box::pin(async move { this.deliver(rest).await }));
+                }
+                Err(async_channel::TrySendError::Closed(_)) => {
+                    tracing::debug!("event stream dropped; event discarded");
+                }
             }
         }
-        if !rest.is_empty() {
-            let this = self.clone();
-            self.shared
-                .runtime
-                .spawn(Box::pin(async move { this.deliver(rest).await }));
+        None
+    }
+
+    /// For synchronous callers: deliver without waiting, spilling to a task
+    /// when the buffer is full.
+    pub(crate) fn deliver_detached(&self, events: Vec<ServerEventMsg>) {
+        if let Some(rest) = self.try_deliver(events) {
+            self.shared.runtime.spawn(rest);
         }
     }
 }

@@ -3,23 +3,22 @@
 //!
 //! A bounded `async_channel` allocates all its slots up front (40 KiB for
 //! 1024 frames, per connection, idle or not); this queue allocates only for
-//! the frames it holds and counts them against the bound. When a peer stops
-//! reading, the queue fills and the driver kills the connection: the kill
-//! ends it even while a write is blocked on the full socket.
+//! the frames it holds and counts them against the bound, and wakes its one
+//! receiver through a stored waker (no listener allocations). When a peer
+//! stops reading, the queue fills and the driver kills the connection: the
+//! kill ends it even while a write is blocked on the full socket.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use crate::channel::Outbound;
 
 #[derive(Debug, Default)]
 struct State {
     frames: Mutex<Frames>,
-    /// Notified when a frame is queued or the senders are gone.
-    on_frame: event_listener::Event,
     killed: AtomicBool,
-    on_kill: event_listener::Event,
 }
 
 #[derive(Debug, Default)]
@@ -27,6 +26,8 @@ struct Frames {
     queue: VecDeque<Outbound>,
     senders: usize,
     receiver_gone: bool,
+    /// The receiver's task, woken by a frame, a kill, or the last sender leaving.
+    waker: Option<Waker>,
 }
 
 /// The sending side, held by the driver.
@@ -59,6 +60,13 @@ impl State {
     fn lock(&self) -> std::sync::MutexGuard<'_, Frames> {
         self.frames.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn wake(&self) {
+        let waker = self.lock().waker.take();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
 }
 
 impl Clone for FrameSender {
@@ -73,13 +81,13 @@ impl Clone for FrameSender {
 
 impl Drop for FrameSender {
     fn drop(&mut self) {
-        let last = {
+        let waker = {
             let mut f = self.state.lock();
             f.senders -= 1;
-            f.senders == 0
+            if f.senders == 0 { f.waker.take() } else { None }
         };
-        if last {
-            self.state.on_frame.notify(usize::MAX);
+        if let Some(w) = waker {
+            w.wake();
         }
     }
 }
@@ -89,20 +97,24 @@ impl Drop for FrameReceiver {
         let mut f = self.state.lock();
         f.receiver_gone = true;
         f.queue = VecDeque::new();
+        f.waker = None;
     }
 }
 
 impl FrameSender {
     /// Queues a frame; gives it back when the queue is full or closed.
     pub(crate) fn push(&self, frame: Outbound) -> Result<(), Outbound> {
-        {
+        let waker = {
             let mut f = self.state.lock();
             if f.receiver_gone || f.queue.len() >= self.limit {
                 return Err(frame);
             }
             f.queue.push_back(frame);
+            f.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
         }
-        self.state.on_frame.notify(1);
         Ok(())
     }
 
@@ -116,31 +128,48 @@ impl FrameSender {
     /// Ends the connection now, whatever it is doing.
     pub(crate) fn kill(&self) {
         self.state.killed.store(true, Ordering::Release);
-        self.state.on_kill.notify(usize::MAX);
+        self.state.wake();
     }
 }
 
 impl FrameReceiver {
-    /// The next frame; `None` once every sender is gone and the queue is empty.
-    pub(crate) async fn recv(&self) -> Option<Outbound> {
-        loop {
-            let listener = {
-                let mut f = self.state.lock();
-                if let Some(frame) = Self::pop(&mut f) {
-                    return Some(frame);
-                }
-                if f.senders == 0 {
-                    return None;
-                }
-                self.state.on_frame.listen()
-            };
-            listener.await;
+    /// The next frame: `Ready(None)` once every sender is gone and the
+    /// queue is empty; `Pending` (the task woken on the next frame, kill or
+    /// last sender leaving) while it is empty.
+    pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Outbound>> {
+        let mut f = self.state.lock();
+        if let Some(frame) = Self::pop(&mut f) {
+            return Poll::Ready(Some(frame));
         }
+        if f.senders == 0 {
+            return Poll::Ready(None);
+        }
+        Self::register(&mut f, cx);
+        Poll::Pending
     }
 
     /// The next frame if one is queued now.
-    pub(crate) fn try_recv(&self) -> Option<Outbound> {
+    #[cfg(test)]
+    fn try_recv(&self) -> Option<Outbound> {
         Self::pop(&mut self.state.lock())
+    }
+
+    /// True once the connection is killed; otherwise the task is woken when
+    /// it is (or on the next frame).
+    pub(crate) fn poll_killed(&self, cx: &mut Context<'_>) -> bool {
+        if self.state.killed.load(Ordering::Acquire) {
+            return true;
+        }
+        Self::register(&mut self.state.lock(), cx);
+        // A kill between the load and the registration found no waker.
+        self.state.killed.load(Ordering::Acquire)
+    }
+
+    fn register(f: &mut Frames, cx: &mut Context<'_>) {
+        match &f.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => f.waker = Some(cx.waker().clone()),
+        }
     }
 
     /// Pops a frame; an emptied queue gives its memory back, so an idle
@@ -152,25 +181,26 @@ impl FrameReceiver {
         }
         Some(frame)
     }
-
-    /// Completes once the connection is killed.
-    pub(crate) async fn killed(&self) {
-        loop {
-            if self.state.killed.load(Ordering::Acquire) {
-                return;
-            }
-            let listener = self.state.on_kill.listen();
-            if self.state.killed.load(Ordering::Acquire) {
-                return;
-            }
-            listener.await;
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// A waker that counts its wakes.
+    struct CountWaker(AtomicUsize);
+
+    impl std::task::Wake for CountWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn count_waker() -> (Waker, Arc<CountWaker>) {
+        let count = Arc::new(CountWaker(AtomicUsize::new(0)));
+        (Waker::from(count.clone()), count)
+    }
 
     fn close() -> Outbound {
         Outbound::Close {
@@ -195,11 +225,36 @@ mod tests {
     }
 
     #[test]
-    fn a_full_queue_kills() {
+    fn a_full_queue_kills_and_wakes_the_receiver() {
+        let (waker, wakes) = count_waker();
+        let mut cx = Context::from_waker(&waker);
         let (tx, rx) = frame_queue(1);
         tx.push_or_kill(close());
-        assert!(futures_util::FutureExt::now_or_never(rx.killed()).is_none());
+        assert!(!rx.poll_killed(&mut cx));
         tx.push_or_kill(close());
-        assert!(futures_util::FutureExt::now_or_never(rx.killed()).is_some());
+        assert_eq!(
+            wakes.0.load(Ordering::SeqCst),
+            1,
+            "the kill woke the receiver"
+        );
+        assert!(rx.poll_killed(&mut cx));
+    }
+
+    #[test]
+    fn frames_and_the_last_sender_leaving_wake_the_receiver() {
+        let (waker, wakes) = count_waker();
+        let mut cx = Context::from_waker(&waker);
+        let (tx, rx) = frame_queue(8);
+        assert!(rx.poll_recv(&mut cx).is_pending());
+        tx.push(close()).unwrap();
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(rx.poll_recv(&mut cx), Poll::Ready(Some(_))));
+        assert!(rx.poll_recv(&mut cx).is_pending());
+        let tx2 = tx.clone();
+        drop(tx);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "a sender is left");
+        drop(tx2);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
+        assert!(matches!(rx.poll_recv(&mut cx), Poll::Ready(None)));
     }
 }

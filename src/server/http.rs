@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use futures_util::future::{Either, select};
-use futures_util::{SinkExt, StreamExt};
+use std::future::Future;
 
 use super::driver::{ChannelSocketServer, Route};
 use super::request::ChskRequest;
 use super::security::{HttpResponse, text_response};
 use super::types::{AjaxGet, AjaxPost, ConnId};
-use crate::channel::{Inbound, Outbound, ServerChannel};
+use super::ws_connection::WsConnection;
+use crate::channel::{Outbound, ServerChannel};
 use crate::packer::{Packed, PackedRef};
 use crate::value::Value;
 
@@ -227,139 +227,43 @@ impl ChannelSocketServer {
     }
 
     /// Serves an upgraded WebSocket until it closes: sends the handshake,
-    /// delivers the client's events, sends pushes and replies, keeps it alive.
-    pub async fn serve_websocket<C: ServerChannel>(&self, accept: WsAccept, channel: C) {
-        let opts = &self.shared.options;
-        let (frames, frames_rx) = super::frame_queue::frame_queue(opts.max_queued_frames);
+    /// delivers the client's events, sends pushes and replies, keeps it
+    /// alive. Await the future it returns, or spawn it (it is `'static`).
+    ///
+    /// The connection is registered at once (before the first poll); a
+    /// connection the core refuses (too many for the user) gets a close
+    /// frame 1008 and the future ends.
+    pub fn serve_websocket<C: ServerChannel>(
+        &self,
+        accept: WsAccept,
+        channel: C,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let (frames, frames_rx) =
+            super::frame_queue::frame_queue(self.shared.options.max_queued_frames);
         let closer = frames.clone();
         let now = self.shared.runtime.now();
         let client_id = accept.request.client_id.clone();
-        let opened = {
-            let mut st = self.shared.lock();
+        let mut st = self.shared.lock();
+        let (conn, events) =
             match st
                 .core
                 .ws_open(now, accept.uid, &client_id, &accept.handshake_data)
             {
                 Ok(conn) => {
                     st.routes.insert(conn, Route::Ws(frames));
-                    st.requests.insert(conn, accept.request.clone());
-                    let events = self.apply(&mut st);
-                    Ok((conn, events))
+                    st.requests.insert(conn, accept.request);
+                    (Some(conn), self.apply(&mut st))
                 }
-                Err(e) => Err(e),
-            }
-        };
-        let (mut sink, mut stream) = channel.split();
-        let (conn, events) = match opened {
-            Ok(x) => x,
-            Err(e) => {
-                tracing::info!(error = %e, "WebSocket refused");
-                let _ = sink
-                    .send(Outbound::Close {
+                Err(e) => {
+                    tracing::info!(error = %e, "WebSocket refused");
+                    closer.push_or_kill(Outbound::Close {
                         code: 1008,
                         reason: "refused",
-                    })
-                    .await;
-                return;
-            }
-        };
-        self.deliver(events).await;
-
-        let max = opts.max_message_size;
-        // The reader ends on the client's close, an error, or a message over
-        // the size bound (after queueing a close frame). The writer ends after
-        // a close frame or a failed write. A kill (slow consumer, full queue)
-        // ends the connection at once, even while a write is blocked.
-        let reader = async {
-            while let Some(item) = stream.next().await {
-                let packed = match item {
-                    Ok(Inbound::Message(p)) => p,
-                    Ok(Inbound::Closed) => break,
-                    Err(e) => match e.close_code() {
-                        // The client broke the protocol: answer with the
-                        // close frame it calls for, as for a large message.
-                        Some((code, reason)) => {
-                            tracing::info!(conn = conn.get(), error = %e, "closing: protocol error");
-                            closer.push_or_kill(Outbound::Close { code, reason });
-                            return;
-                        }
-                        None => break,
-                    },
-                };
-                if packed.len() > max {
-                    tracing::info!(
-                        conn = conn.get(),
-                        len = packed.len(),
-                        max,
-                        "closing: message too large"
-                    );
-                    closer.push_or_kill(Outbound::Close {
-                        code: 1009,
-                        reason: "message too large",
                     });
-                    return;
+                    (None, Vec::new())
                 }
-                let now = self.shared.runtime.now();
-                let events = {
-                    let mut st = self.shared.lock();
-                    st.core.ws_message(now, conn, packed.as_ref());
-                    self.apply(&mut st)
-                };
-                self.deliver(events).await;
-            }
-            // The client is gone: nothing more to write.
-            closer.kill();
-        };
-        let writer = async {
-            loop {
-                let Some(next) = frames_rx.recv().await else {
-                    return;
-                };
-                let mut closing = matches!(next, Outbound::Close { .. });
-                if sink.feed(next).await.is_err() {
-                    return;
-                }
-                // Coalesce whatever else is queued into one flush.
-                while !closing {
-                    match frames_rx.try_recv() {
-                        Some(frame) => {
-                            closing = matches!(frame, Outbound::Close { .. });
-                            if sink.feed(frame).await.is_err() {
-                                return;
-                            }
-                        }
-                        None => break,
-                    }
-                }
-                if sink.flush().await.is_err() || closing {
-                    let _ = sink.close().await;
-                    return;
-                }
-            }
-        };
-        let connection = async {
-            futures_util::pin_mut!(reader, writer);
-            if let Either::Left(((), writer)) = select(reader, writer).await {
-                // Let the writer send what is queued (a close frame), for a while.
-                let grace = self
-                    .shared
-                    .runtime
-                    .sleep_until(self.shared.runtime.now() + std::time::Duration::from_secs(2));
-                select(writer, grace).await;
-            }
-        };
-        futures_util::pin_mut!(connection);
-        let killed = frames_rx.killed();
-        futures_util::pin_mut!(killed);
-        select(connection, killed).await;
-        let now = self.shared.runtime.now();
-        let events = {
-            let mut st = self.shared.lock();
-            st.routes.remove(&conn);
-            st.requests.remove(&conn);
-            st.core.ws_closed(now, conn);
-            self.apply(&mut st)
-        };
-        self.deliver(events).await;
+            };
+        drop(st);
+        WsConnection::new(self.clone(), conn, channel, (closer, frames_rx), events)
     }
 }

@@ -23,6 +23,7 @@ mod options;
 mod request;
 mod security;
 mod types;
+mod ws_connection;
 
 pub use config::{ConfigError, ServerConfig};
 pub use core::ServerCore;
