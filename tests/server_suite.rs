@@ -539,6 +539,38 @@ async fn ws_control_frames_fragments_and_protocol_errors(b: Backend) {
     }
 }
 
+async fn a_websocket_keeps_its_request_without_the_handshake_headers(b: Backend) {
+    let s = start_with(b, ServerOptions::default().csrf(CsrfCheck::Skip), |msg| {
+        if msg.id().as_str() == "test/headers" {
+            let req = msg.request().expect("the upgrade request");
+            let seen = |name: &str| req.header(name).unwrap_or("-").to_owned();
+            let _ = msg.reply(sente::Value::from(format!(
+                "{} {} {} {}",
+                seen("x-app"),
+                seen("host"),
+                seen("sec-websocket-key"),
+                req.param("client-id").unwrap_or("-")
+            )));
+        }
+    })
+    .await;
+    let stream = smol::net::TcpStream::connect(s.addr).await.unwrap();
+    let mut req = async_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+        format!("ws://{}/chsk?client-id=hdr", s.addr),
+    )
+    .unwrap();
+    req.headers_mut()
+        .insert("x-app", "sente-test".parse().unwrap());
+    let (ws, _) = async_tungstenite::client_async(req, stream).await.unwrap();
+    let mut ws = Ws(ws);
+    ws.recv().await.expect("handshake");
+    ws.send(r#"[[:test/headers] "h1"]"#).await;
+    assert_eq!(
+        ws.recv().await.unwrap(),
+        format!(r#"["sente-test {} - hdr" "h1"]"#, s.addr)
+    );
+}
+
 macro_rules! suite {
     ($backend:ident: $($name:ident),* $(,)?) => {
         $(
@@ -556,10 +588,10 @@ macro_rules! suite {
 }
 
 mod smol_hyper {
-    suite!(Smol: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors);
+    suite!(Smol: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors, a_websocket_keeps_its_request_without_the_handshake_headers);
 }
 
 #[cfg(feature = "tide")]
 mod async_std_tide {
-    suite!(Tide: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors);
+    suite!(Tide: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors, a_websocket_keeps_its_request_without_the_handshake_headers);
 }

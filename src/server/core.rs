@@ -197,7 +197,12 @@ impl ServerCore {
         generation: ConnId,
     ) -> Result<(), ConnectError> {
         let limit = self.config.max_clients_per_uid;
-        let clients = self.clients_mut(t).entry(uid.clone()).or_default();
+        // Most users have one tab: room for one, not the four a first
+        // insert would reserve; more grow the map as usual.
+        let clients = self
+            .clients_mut(t)
+            .entry(uid.clone())
+            .or_insert_with(|| IndexMap::with_capacity(1));
         let full = clients.len() >= limit;
         match clients.get_mut(client_id) {
             Some(c) => {

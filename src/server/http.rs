@@ -94,7 +94,7 @@ impl ChannelSocketServer {
         let handshake_data = opts.handshake_data(&req);
         if is_websocket_upgrade(&req.head) {
             return GetResponse::Upgrade(WsAccept {
-                request: Arc::new(req),
+                request: Arc::new(req.without_upgrade_headers()),
                 uid,
                 handshake_data,
             });

@@ -9,7 +9,9 @@ use crate::value::Value;
 /// its query and form parameters, and the client id.
 ///
 /// For a WebSocket this is the upgrade request, fixed for the connection's
-/// life (as in Sente).
+/// life (as in Sente), without the handshake's own headers (`Upgrade`,
+/// `Connection`, `Sec-WebSocket-*`) once the upgrade is accepted: the
+/// rejection checks, user-id and handshake-data functions still see them.
 #[derive(Debug)]
 pub struct ChskRequest {
     /// The request head.
@@ -28,15 +30,12 @@ impl ChskRequest {
     /// server that parses without copying (hyper) lends them from its read
     /// buffer, which would otherwise stay alive as long as the connection.
     pub fn new(mut head: http::request::Parts) -> Self {
-        head.headers = head
-            .headers
-            .iter()
-            .filter_map(|(k, v)| {
-                http::HeaderValue::from_bytes(v.as_bytes())
-                    .ok()
-                    .map(|v| (k.clone(), v))
-            })
-            .collect();
+        head.headers = copy_headers(&head.headers, |_| true);
+        // An emptied extension map (hyper's upgrade handle taken out) still
+        // holds its table.
+        if head.extensions.is_empty() {
+            head.extensions = http::Extensions::new();
+        }
         if let Ok(uri) = head.uri.to_string().parse() {
             head.uri = uri;
         }
@@ -53,6 +52,19 @@ impl ChskRequest {
         }
     }
 
+    /// The request without the headers of the WebSocket handshake
+    /// (`Upgrade`, `Connection`, `Sec-WebSocket-*`), which served the
+    /// upgrade and nothing after it: a WebSocket keeps its request for
+    /// its whole life.
+    pub(crate) fn without_upgrade_headers(mut self) -> Self {
+        self.head.headers = copy_headers(&self.head.headers, |name| {
+            name != http::header::UPGRADE
+                && name != http::header::CONNECTION
+                && !name.as_str().starts_with("sec-websocket-")
+        });
+        self
+    }
+
     /// A parameter's value.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
@@ -62,6 +74,22 @@ impl ChskRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.head.headers.get(name).and_then(|v| v.to_str().ok())
     }
+}
+
+/// The headers `keep` accepts, each value in an allocation of its own, in a
+/// map no larger than they need.
+fn copy_headers(
+    headers: &http::HeaderMap,
+    keep: impl Fn(&http::HeaderName) -> bool,
+) -> http::HeaderMap {
+    let count = headers.iter().filter(|(k, _)| keep(k)).count();
+    let mut copy = http::HeaderMap::with_capacity(count);
+    for (k, v) in headers.iter().filter(|(k, _)| keep(k)) {
+        if let Ok(v) = http::HeaderValue::from_bytes(v.as_bytes()) {
+            copy.append(k.clone(), v);
+        }
+    }
+    copy
 }
 
 /// Put this in the request's extensions (from your session middleware) to
