@@ -18,6 +18,14 @@ proptest! {
     }
 
     #[test]
+    fn edn_pack_pair_is_the_pack_of_the_vector(a in arb_value(Caps::ALL), b in arb_value(Caps::ALL)) {
+        let p = EdnPacker::new();
+        let pair = p.pack_pair(true, &a, &b).unwrap();
+        let vector = p.pack(true, &sente::Value::Vector(vec![a, b])).unwrap();
+        prop_assert_eq!(pair, vector);
+    }
+
+    #[test]
     fn edn_unpack_never_panics(s in "\\PC{0,64}") {
         let _ = EdnPacker::new().unpack(false, PackedRef::Text(&s));
     }
@@ -26,4 +34,22 @@ proptest! {
     fn edn_unpack_of_edn_like_text_never_panics(s in "[\\[\\]{}()#_:;\\\\\"a-z0-9 ./NM^@~`'-]{0,64}") {
         let _ = EdnPacker::new().unpack(false, PackedRef::Text(&s));
     }
+}
+
+#[test]
+fn edn_pack_pair_keeps_the_depth_bound() {
+    use sente::Value;
+    let deep = (0..10).fold(Value::Nil, |v, _| Value::Vector(vec![v]));
+    let p = EdnPacker::new().with_max_depth(11);
+    assert!(
+        p.pack(true, &Value::Vector(vec![deep.clone(), Value::Nil]))
+            .is_err()
+    );
+    assert!(p.pack_pair(true, &deep, &Value::Nil).is_err());
+    let p = EdnPacker::new().with_max_depth(12);
+    assert_eq!(
+        p.pack_pair(true, &deep, &Value::Nil).unwrap(),
+        p.pack(true, &Value::Vector(vec![deep, Value::Nil]))
+            .unwrap()
+    );
 }

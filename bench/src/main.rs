@@ -59,13 +59,22 @@ impl Server {
 
     /// User + system CPU time of the server process so far.
     fn cpu(&self) -> Duration {
+        let (user, sys) = self.cpu_split();
+        user + sys
+    }
+
+    /// User and system CPU time of the server process so far.
+    fn cpu_split(&self) -> (Duration, Duration) {
         let stat =
             std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).expect("/proc stat");
         let after = &stat[stat.rfind(')').expect("comm") + 2..];
         let fields: Vec<&str> = after.split(' ').collect();
-        let ticks: u64 =
-            fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
-        Duration::from_millis(ticks * 10) // USER_HZ = 100 on Linux
+        let ticks = |i: usize| fields[i].parse::<u64>().expect("utime/stime");
+        // USER_HZ = 100 on Linux.
+        (
+            Duration::from_millis(ticks(11) * 10),
+            Duration::from_millis(ticks(12) * 10),
+        )
     }
 }
 
@@ -81,13 +90,15 @@ struct Figures {
     p50: Duration,
     p99: Duration,
     cpu_per_op: Duration,
+    /// The user-space share of `cpu_per_op`.
+    user_per_op: Duration,
 }
 
 /// Workload A. `sente` selects the message format: Sente envelopes and
 /// replies, or raw frames echoed back.
 fn acked_round_trips(server: &Server, clients: usize, per_client: usize, sente: bool) -> Figures {
     let port = server.port;
-    let cpu0 = server.cpu();
+    let (user0, sys0) = server.cpu_split();
     let t0 = Instant::now();
     let latencies = smol::block_on(async {
         let mut tasks = Vec::new();
@@ -132,7 +143,8 @@ fn acked_round_trips(server: &Server, clients: usize, per_client: usize, sente: 
     let wall = t0.elapsed();
     // Let the server finish closing before reading its CPU time.
     std::thread::sleep(Duration::from_millis(200));
-    let cpu = server.cpu() - cpu0;
+    let (user1, sys1) = server.cpu_split();
+    let (user, cpu) = (user1 - user0, user1 + sys1 - user0 - sys0);
     let mut lat = latencies;
     lat.sort();
     let n = lat.len();
@@ -141,6 +153,7 @@ fn acked_round_trips(server: &Server, clients: usize, per_client: usize, sente: 
         p50: lat[n / 2],
         p99: lat[n * 99 / 100],
         cpu_per_op: cpu / n as u32,
+        user_per_op: user / n as u32,
     }
 }
 
@@ -278,12 +291,29 @@ fn main() {
     println!(
         "workload A: {clients} clients x {per_client} acked round-trips over WebSocket, server on 1 smol thread"
     );
-    let raw_server = Server::start(&raw, &[]);
-    let base = acked_round_trips(&raw_server, clients, per_client, false);
-    drop(raw_server);
-    let sente_server = Server::start(&echo, &["--port", "0"]);
-    let ours = acked_round_trips(&sente_server, clients, per_client, true);
-    drop(sente_server);
+    // Rounds alternate the two servers, so both see the same machine; the
+    // round with the median ratio is reported (SENTE_BENCH_ROUNDS, 3 by default).
+    let rounds: usize = std::env::var("SENTE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(if only.is_empty() || only == "A" { 3 } else { 1 })
+        .max(1);
+    let mut pairs = Vec::new();
+    for _ in 0..rounds {
+        let raw_server = Server::start(&raw, &[]);
+        let base = acked_round_trips(&raw_server, clients, per_client, false);
+        drop(raw_server);
+        let sente_server = Server::start(&echo, &["--port", "0"]);
+        let ours = acked_round_trips(&sente_server, clients, per_client, true);
+        drop(sente_server);
+        pairs.push((base, ours));
+    }
+    let ratio =
+        |(b, o): &(Figures, Figures)| o.cpu_per_op.as_secs_f64() / b.cpu_per_op.as_secs_f64();
+    let mut ratios: Vec<f64> = pairs.iter().map(ratio).collect();
+    ratios.sort_by(f64::total_cmp);
+    pairs.sort_by(|a, b| ratio(a).total_cmp(&ratio(b)));
+    let (base, ours) = pairs.swap_remove(rounds / 2);
     let (fan_clients, fan_broadcasts) = if only.is_empty() || only == "B" {
         (1000, 100)
     } else {
@@ -292,19 +322,30 @@ fn main() {
     let fan_server = Server::start(&echo, &["--port", "0"]);
     let (fan_rate, fan_cpu) = push_fan_out(&fan_server, fan_clients, fan_broadcasts);
     drop(fan_server);
-    println!("| server | round-trips/s | p50 | p99 | server CPU per round-trip | ratio to raw |");
+    println!(
+        "| server | round-trips/s | p50 | p99 | server CPU per round-trip (user + sys) | ratio to raw |"
+    );
     println!("|---|---|---|---|---|---|");
     for (name, f) in [
         ("raw async-tungstenite echo", &base),
         ("sente echo_server (edn)", &ours),
     ] {
         println!(
-            "| {name} | {:.0} | {:.0} µs | {:.0} µs | {:.1} µs | {:.2}x |",
+            "| {name} | {:.0} | {:.0} µs | {:.0} µs | {:.1} µs ({:.1} + {:.1}) | {:.2}x |",
             f.rate,
             f.p50.as_secs_f64() * 1e6,
             f.p99.as_secs_f64() * 1e6,
             f.cpu_per_op.as_secs_f64() * 1e6,
+            f.user_per_op.as_secs_f64() * 1e6,
+            (f.cpu_per_op - f.user_per_op).as_secs_f64() * 1e6,
             f.cpu_per_op.as_secs_f64() / base.cpu_per_op.as_secs_f64()
+        );
+    }
+    if rounds > 1 {
+        let list: Vec<String> = ratios.iter().map(|r| format!("{r:.2}x")).collect();
+        println!(
+            "(the median of {rounds} alternating rounds; ratios {})",
+            list.join(", ")
         );
     }
     println!();

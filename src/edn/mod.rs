@@ -39,6 +39,18 @@ pub fn to_string_with_depth(value: &Value, max_depth: usize) -> Result<String, P
     Ok(out)
 }
 
+/// Prints the vector `[first second]` without building it: the text
+/// [`to_string_with_depth`] gives for that vector.
+pub(crate) fn pair_to_string_with_depth(
+    first: &Value,
+    second: &Value,
+    max_depth: usize,
+) -> Result<String, PackError> {
+    let mut out = String::with_capacity(64);
+    write::write_pair(&mut out, first, second, max_depth)?;
+    Ok(out)
+}
+
 /// Reads one EDN value from `text`; empty text reads as `nil`.
 ///
 /// # Errors

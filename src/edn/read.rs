@@ -621,7 +621,15 @@ pub(crate) fn parse_number(tok: &str) -> Option<Value> {
     }
     if radix == 10 {
         if !big {
-            if let Ok(i) = format!("{}{digits}", if neg { "-" } else { "" }).parse::<i64>() {
+            // Digits only (checked above): u64 then the sign, no allocation.
+            let int = digits.parse::<u64>().ok().and_then(|mag| {
+                if neg {
+                    0i64.checked_sub_unsigned(mag)
+                } else {
+                    i64::try_from(mag).ok()
+                }
+            });
+            if let Some(i) = int {
                 return Some(Value::Int(i));
             }
         }

@@ -14,6 +14,46 @@ pub(crate) fn write_value(
     Printer { out, max_depth }.value(value, 1)
 }
 
+/// Prints the vector `[first second]` into `out`, as [`write_value`] would
+/// print that vector.
+pub(crate) fn write_pair(
+    out: &mut String,
+    first: &Value,
+    second: &Value,
+    max_depth: usize,
+) -> Result<(), PackError> {
+    if max_depth < 1 {
+        return Err(PackError::TooDeep { limit: max_depth });
+    }
+    let mut printer = Printer { out, max_depth };
+    printer.out.push('[');
+    printer.value(first, 2)?;
+    printer.out.push(' ');
+    printer.value(second, 2)?;
+    printer.out.push(']');
+    Ok(())
+}
+
+/// Appends `i` in decimal without going through `fmt`.
+fn push_int(out: &mut String, i: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = i.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    // ASCII digits: always valid UTF-8.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+}
+
 struct Printer<'a> {
     out: &'a mut String,
     max_depth: usize,
@@ -31,9 +71,7 @@ impl Printer<'_> {
             Value::Nil => out.push_str("nil"),
             Value::Bool(true) => out.push_str("true"),
             Value::Bool(false) => out.push_str("false"),
-            Value::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
+            Value::Int(i) => push_int(out, *i),
             Value::BigInt(b) => {
                 out.push_str(b.as_str());
                 out.push('N');

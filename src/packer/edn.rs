@@ -47,6 +47,15 @@ impl Packer for EdnPacker {
         crate::edn::to_string_with_depth(value, self.max_depth).map(Packed::Text)
     }
 
+    fn pack_pair(
+        &self,
+        _websocket: bool,
+        first: &Value,
+        second: &Value,
+    ) -> Result<Packed, PackError> {
+        crate::edn::pair_to_string_with_depth(first, second, self.max_depth).map(Packed::Text)
+    }
+
     fn unpack(&self, _websocket: bool, packed: PackedRef<'_>) -> Result<Value, UnpackError> {
         match packed {
             PackedRef::Text(s) => crate::edn::from_str_with_depth(s, self.max_depth),

@@ -156,6 +156,26 @@ pub trait Packer: Send + Sync + 'static {
     /// nests too deeply.
     fn pack(&self, websocket: bool, value: &Value) -> Result<Packed, PackError>;
 
+    /// Packs the two-element vector `[first second]`, Sente's envelope
+    /// (`[event cb-id]`, `[reply cb-id]`): the same bytes as
+    /// [`pack`](Self::pack) of `Value::Vector(vec![first, second])`. The
+    /// default builds that vector, cloning both values; a packer that can
+    /// write the pair directly overrides it (the EDN packer does).
+    ///
+    /// # Errors
+    /// As [`pack`](Self::pack).
+    fn pack_pair(
+        &self,
+        websocket: bool,
+        first: &Value,
+        second: &Value,
+    ) -> Result<Packed, PackError> {
+        self.pack(
+            websocket,
+            &Value::Vector(vec![first.clone(), second.clone()]),
+        )
+    }
+
     /// Unpacks one value.
     ///
     /// # Errors
@@ -183,6 +203,9 @@ macro_rules! delegate_packer {
             }
             fn pack(&self, websocket: bool, value: &Value) -> Result<Packed, PackError> {
                 (**self).pack(websocket, value)
+            }
+            fn pack_pair(&self, websocket: bool, first: &Value, second: &Value) -> Result<Packed, PackError> {
+                (**self).pack_pair(websocket, first, second)
             }
             fn unpack(&self, websocket: bool, packed: PackedRef<'_>) -> Result<Value, UnpackError> {
                 (**self).unpack(websocket, packed)

@@ -1,6 +1,6 @@
 //! The sans-IO server state machine.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -68,7 +68,7 @@ enum Timer {
     },
 }
 
-type Clients = HashMap<Value, IndexMap<Arc<str>, Client>>;
+type Clients = FastMap<Value, IndexMap<Arc<str>, Client, foldhash::fast::RandomState>>;
 
 /// The server half of Sente as a state machine: no sockets, no clock, no
 /// tasks. A driver feeds it what happened and carries out what it asks.
@@ -93,9 +93,9 @@ pub struct ServerCore {
     next_id: u64,
     ws_clients: Clients,
     ajax_clients: Clients,
-    ws_conns: HashMap<ConnId, WsConn>,
-    posts: HashSet<ConnId>,
-    buffers: HashMap<(Transport, Value), SendBuffer>,
+    ws_conns: FastMap<ConnId, WsConn>,
+    posts: FastSet<ConnId>,
+    buffers: FastMap<(Transport, Value), SendBuffer>,
     timers: BTreeMap<(Instant, u64), Timer>,
     outputs: VecDeque<Output>,
     connected: ConnectedUids,
@@ -119,11 +119,11 @@ impl ServerCore {
             config,
             packer,
             next_id: 1,
-            ws_clients: HashMap::new(),
-            ajax_clients: HashMap::new(),
-            ws_conns: HashMap::new(),
-            posts: HashSet::new(),
-            buffers: HashMap::new(),
+            ws_clients: FastMap::default(),
+            ajax_clients: FastMap::default(),
+            ws_conns: FastMap::default(),
+            posts: FastSet::default(),
+            buffers: FastMap::default(),
             timers: BTreeMap::new(),
             outputs: VecDeque::new(),
             connected: ConnectedUids::default(),
@@ -202,7 +202,7 @@ impl ServerCore {
         let clients = self
             .clients_mut(t)
             .entry(uid.clone())
-            .or_insert_with(|| IndexMap::with_capacity(1));
+            .or_insert_with(|| IndexMap::with_capacity_and_hasher(1, Default::default()));
         let full = clients.len() >= limit;
         match clients.get_mut(client_id) {
             Some(c) => {

@@ -1,7 +1,6 @@
 //! The async driver: a [`ServerCore`] shared by the connections' tasks and
 //! one timer task, on any [`Runtime`].
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
@@ -28,8 +27,8 @@ pub(crate) enum Route {
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) core: ServerCore,
-    pub(crate) routes: HashMap<ConnId, Route>,
-    pub(crate) requests: HashMap<ConnId, Arc<ChskRequest>>,
+    pub(crate) routes: FastMap<ConnId, Route>,
+    pub(crate) requests: FastMap<ConnId, Arc<ChskRequest>>,
     armed: Option<Instant>,
     uids_version: u64,
 }
@@ -124,8 +123,8 @@ impl ChannelSocketServer {
             options,
             state: Mutex::new(State {
                 core,
-                routes: HashMap::new(),
-                requests: HashMap::new(),
+                routes: FastMap::default(),
+                requests: FastMap::default(),
                 armed: None,
                 uids_version: 0,
             }),

@@ -200,3 +200,9 @@ pub enum AjaxPost {
     /// `[:chsk/timeout nil]` after `lp_timeout`.
     AwaitReply(ConnId),
 }
+
+/// A hash map with foldhash (randomly seeded per process): the server's
+/// per-connection maps are on every message's path, where SipHash costs.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// A hash set with foldhash, as [`FastMap`].
+pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;

@@ -8,10 +8,10 @@ use crate::value::Value;
 fn envelope(
     p: &dyn Packer,
     websocket: bool,
-    payload: Value,
-    cb: Value,
+    payload: &Value,
+    cb: &Value,
 ) -> Result<Packed, PackError> {
-    p.pack(websocket, &Value::Vector(vec![payload, cb]))
+    p.pack_pair(websocket, payload, cb)
 }
 
 /// `[[:chsk/handshake [uid nil handshake-data]] nil]`: the first message of
@@ -33,7 +33,7 @@ pub fn pack_handshake(
             handshake_data.clone(),
         ])),
     );
-    envelope(p, websocket, hs.into_value(), Value::Nil)
+    envelope(p, websocket, &hs.into_value(), &Value::Nil)
 }
 
 /// `[[ev1 ev2 …] nil]`: a batch of pushed events.
@@ -46,7 +46,7 @@ pub fn pack_push_batch(
     events: &[Event],
 ) -> Result<Packed, PackError> {
     let batch = Value::Vector(events.iter().map(Event::to_value).collect());
-    envelope(p, websocket, batch, Value::Nil)
+    envelope(p, websocket, &batch, &Value::Nil)
 }
 
 /// `[:chsk/ws-ping nil]`: the server's keep-alive ping.
@@ -54,7 +54,7 @@ pub fn pack_push_batch(
 /// # Errors
 /// [`PackError`] only from a broken packer.
 pub fn pack_server_ping(p: &dyn Packer) -> Result<Packed, PackError> {
-    envelope(p, true, Value::keyword(ids::WS_PING), Value::Nil)
+    envelope(p, true, &Value::keyword(ids::WS_PING), &Value::Nil)
 }
 
 /// `["pong" cb]`: the server's answer to a client keep-alive ping.
@@ -62,7 +62,7 @@ pub fn pack_server_ping(p: &dyn Packer) -> Result<Packed, PackError> {
 /// # Errors
 /// [`PackError`] when the packer cannot represent `cb`.
 pub fn pack_pong(p: &dyn Packer, cb: &Value) -> Result<Packed, PackError> {
-    envelope(p, true, Value::from(PONG), cb.clone())
+    envelope(p, true, &Value::from(PONG), cb)
 }
 
 /// `[reply cb]`: a reply over WebSocket, correlated by the client's cb id.
@@ -70,7 +70,7 @@ pub fn pack_pong(p: &dyn Packer, cb: &Value) -> Result<Packed, PackError> {
 /// # Errors
 /// [`PackError`] when the packer cannot represent `reply`.
 pub fn pack_ws_reply(p: &dyn Packer, reply: &Value, cb: &Value) -> Result<Packed, PackError> {
-    envelope(p, true, reply.clone(), cb.clone())
+    envelope(p, true, reply, cb)
 }
 
 /// `[reply nil]`: a reply as the body of an Ajax POST response.
@@ -78,7 +78,7 @@ pub fn pack_ws_reply(p: &dyn Packer, reply: &Value, cb: &Value) -> Result<Packed
 /// # Errors
 /// [`PackError`] when the packer cannot represent `reply`.
 pub fn pack_ajax_reply(p: &dyn Packer, reply: &Value) -> Result<Packed, PackError> {
-    envelope(p, false, reply.clone(), Value::Nil)
+    envelope(p, false, reply, &Value::Nil)
 }
 
 /// `[:chsk/timeout nil]`: a long-poll that saw no push, or an Ajax POST whose
@@ -87,7 +87,7 @@ pub fn pack_ajax_reply(p: &dyn Packer, reply: &Value) -> Result<Packed, PackErro
 /// # Errors
 /// [`PackError`] only from a broken packer.
 pub fn pack_lp_timeout(p: &dyn Packer) -> Result<Packed, PackError> {
-    envelope(p, false, Value::keyword(ids::TIMEOUT), Value::Nil)
+    envelope(p, false, &Value::keyword(ids::TIMEOUT), &Value::Nil)
 }
 
 /// `[:chsk/dummy-cb-200 nil]`: the immediate answer to an Ajax POST that
@@ -96,7 +96,7 @@ pub fn pack_lp_timeout(p: &dyn Packer) -> Result<Packed, PackError> {
 /// # Errors
 /// [`PackError`] only from a broken packer.
 pub fn pack_dummy_reply(p: &dyn Packer) -> Result<Packed, PackError> {
-    envelope(p, false, Value::keyword(ids::DUMMY_CB_200), Value::Nil)
+    envelope(p, false, &Value::keyword(ids::DUMMY_CB_200), &Value::Nil)
 }
 
 /// A client event: `[ev cb]` over WebSocket (`cb` is the id to correlate
@@ -115,7 +115,7 @@ pub fn pack_client_event(
         (Some(id), true) => Value::from(id),
         (Some(_), false) => Value::keyword(AJAX_CB_MARKER),
     };
-    envelope(p, websocket, event.to_value(), cb)
+    envelope(p, websocket, &event.to_value(), &cb)
 }
 
 /// `[[:chsk/ws-ping] cb]`: the client's keep-alive ping.
@@ -124,7 +124,7 @@ pub fn pack_client_event(
 /// [`PackError`] only from a broken packer.
 pub fn pack_client_ping(p: &dyn Packer, cb: &str) -> Result<Packed, PackError> {
     let ping = Event::reserved(ids::WS_PING, None);
-    envelope(p, true, ping.into_value(), Value::from(cb))
+    envelope(p, true, &ping.into_value(), &Value::from(cb))
 }
 
 /// `[[:chsk/ws-pong] nil]`: the client's answer to a server ping.
@@ -133,5 +133,5 @@ pub fn pack_client_ping(p: &dyn Packer, cb: &str) -> Result<Packed, PackError> {
 /// [`PackError`] only from a broken packer.
 pub fn pack_client_pong(p: &dyn Packer) -> Result<Packed, PackError> {
     let pong = Event::reserved(ids::WS_PONG, None);
-    envelope(p, true, pong.into_value(), Value::Nil)
+    envelope(p, true, &pong.into_value(), &Value::Nil)
 }
