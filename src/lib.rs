@@ -59,6 +59,7 @@ pub mod channel;
 pub mod client;
 pub mod edn;
 pub mod event;
+mod inline_deque;
 pub mod packer;
 pub mod router;
 pub mod runtime;

@@ -321,7 +321,7 @@ impl<'a> Reader<'a> {
         if tok.is_empty() || tok.starts_with(':') || !is_symbol_text(tok) {
             return Err(self.err_at(start, Kind::Syntax, format!("invalid keyword :{tok}")));
         }
-        Ok(Value::Keyword(Keyword::new(tok)))
+        Ok(Value::Keyword(Keyword::cached(tok)))
     }
 
     fn read_atom(&self, start: usize, tok: &str) -> Result<Value, UnpackError> {

@@ -8,12 +8,12 @@
 //! stops reading, the queue fills and the driver kills the connection: the
 //! kill ends it even while a write is blocked on the full socket.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use crate::channel::Outbound;
+use crate::inline_deque::InlineDeque;
 
 #[derive(Debug, Default)]
 struct State {
@@ -23,7 +23,7 @@ struct State {
 
 #[derive(Debug, Default)]
 struct Frames {
-    queue: VecDeque<Outbound>,
+    queue: InlineDeque<Outbound>,
     senders: usize,
     receiver_gone: bool,
     /// The receiver's task, woken by a frame, a kill, or the last sender leaving.
@@ -96,7 +96,7 @@ impl Drop for FrameReceiver {
     fn drop(&mut self) {
         let mut f = self.state.lock();
         f.receiver_gone = true;
-        f.queue = VecDeque::new();
+        f.queue.clear();
         f.waker = None;
     }
 }
@@ -172,14 +172,10 @@ impl FrameReceiver {
         }
     }
 
-    /// Pops a frame; an emptied queue gives its memory back, so an idle
-    /// connection holds none.
+    /// Pops a frame (an emptied queue holds no memory: one frame is kept
+    /// inline, more in an overflow given back once drained).
     fn pop(f: &mut Frames) -> Option<Outbound> {
-        let frame = f.queue.pop_front()?;
-        if f.queue.is_empty() {
-            f.queue = VecDeque::new();
-        }
-        Some(frame)
+        f.queue.pop_front()
     }
 }
 

@@ -110,3 +110,64 @@ mod tests {
         assert_eq!(Keyword::namespaced("x", "y").to_string(), ":x/y");
     }
 }
+
+/// Keywords off the wire repeat (event ids, map keys): a per-thread cache
+/// of this many slots hands out the same `Arc` for the same text instead of
+/// a new allocation. Direct-mapped: a colliding keyword replaces the slot's,
+/// so hostile input can only evict, never grow it.
+const KEYWORD_CACHE_SLOTS: usize = 256;
+/// Longer keywords are not cached.
+const KEYWORD_CACHE_MAX_LEN: usize = 64;
+
+thread_local! {
+    static KEYWORD_CACHE: std::cell::RefCell<Vec<Option<Keyword>>> =
+        std::cell::RefCell::new(vec![None; KEYWORD_CACHE_SLOTS]);
+}
+
+impl Keyword {
+    /// [`Keyword::new`] through the per-thread cache: the same text read
+    /// again shares the earlier keyword's allocation.
+    pub(crate) fn cached(full: &str) -> Self {
+        use std::hash::BuildHasher as _;
+        if full.len() > KEYWORD_CACHE_MAX_LEN {
+            return Self::new(full);
+        }
+        let slot =
+            foldhash::fast::FixedState::default().hash_one(full) as usize % KEYWORD_CACHE_SLOTS;
+        KEYWORD_CACHE
+            .try_with(|cache| {
+                let Ok(mut cache) = cache.try_borrow_mut() else {
+                    return Self::new(full);
+                };
+                match &cache[slot] {
+                    Some(k) if k.as_str() == full => k.clone(),
+                    _ => {
+                        let k = Self::new(full);
+                        cache[slot] = Some(k.clone());
+                        k
+                    }
+                }
+            })
+            .unwrap_or_else(|_| Self::new(full))
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::Keyword;
+
+    #[test]
+    fn cached_keywords_share_their_text_and_equal_new_ones() {
+        let a = Keyword::cached("chsk/ws-ping");
+        let b = Keyword::cached("chsk/ws-ping");
+        assert!(std::sync::Arc::ptr_eq(&a.0, &b.0));
+        assert_eq!(a, Keyword::new("chsk/ws-ping"));
+        let long = "k".repeat(100);
+        assert_eq!(Keyword::cached(&long).as_str(), long);
+        // Many distinct keywords only evict: every one reads back right.
+        for i in 0..2000 {
+            let text = format!("k{i}");
+            assert_eq!(Keyword::cached(&text).as_str(), text);
+        }
+    }
+}

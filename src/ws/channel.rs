@@ -1,7 +1,6 @@
 //! [`WsChannel`]: the decoder and frame writer on a futures-io stream.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -13,6 +12,7 @@ use futures_util::{Sink, Stream};
 use super::decoder::{Decoded, Decoder};
 use super::frame::{OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, close_payload, server_header};
 use crate::channel::{ChannelError, Inbound, Outbound};
+use crate::inline_deque::InlineDeque;
 use crate::packer::Packed;
 
 /// The per-thread scratch buffer that reads land in and small frames are
@@ -129,7 +129,7 @@ pub struct WsChannel<S> {
     /// decoded from `unparsed_at` on; at most one read's worth.
     unparsed: Vec<u8>,
     unparsed_at: usize,
-    out: VecDeque<OutFrame>,
+    out: InlineDeque<OutFrame>,
     /// The stream has ended (close frame, end of input, or error).
     read_done: bool,
     /// A close frame is queued: nothing more may be.
@@ -145,7 +145,7 @@ impl<S> WsChannel<S> {
             decoder: Decoder::new(max_message_size),
             unparsed: Vec::new(),
             unparsed_at: 0,
-            out: VecDeque::new(),
+            out: InlineDeque::default(),
             read_done: false,
             close_queued: false,
         }
@@ -189,7 +189,7 @@ impl<S: AsyncWrite + Unpin> WsChannel<S> {
                     return Pin::new(&mut *io).poll_write_vectored(cx, &slices);
                 }
                 let mut filled = 0;
-                for frame in out {
+                for frame in out.iter() {
                     let [head, payload] = frame.unwritten();
                     if filled + head.len() + payload.len() > scratch.len() {
                         break;
@@ -221,8 +221,6 @@ impl<S: AsyncWrite + Unpin> WsChannel<S> {
                 }
             }
         }
-        // An idle connection keeps no queue.
-        self.out = VecDeque::new();
         Poll::Ready(Ok(()))
     }
 

@@ -324,7 +324,7 @@ impl<'a> Reader<'a> {
     fn flat_ext(&mut self, header: &ExtHeader) -> Result<Value, UnpackError> {
         let at = header.at;
         match header.type_id {
-            ext_type::KEYWORD => Ok(Value::Keyword(Keyword::new(self.text(at, header.len)?))),
+            ext_type::KEYWORD => Ok(Value::Keyword(Keyword::cached(self.text(at, header.len)?))),
             ext_type::SYMBOL => Ok(Value::Symbol(Symbol::new(self.text(at, header.len)?))),
             ext_type::CHAR => {
                 let text = self.text(at, header.len)?;

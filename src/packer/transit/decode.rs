@@ -98,7 +98,7 @@ pub(super) fn decode_scalar(tag: char, text: &str) -> Result<Value, Detail> {
         'f' => BigDec::parse(text)
             .map(Value::BigDec)
             .ok_or_else(|| invalid("big decimal")),
-        ':' => Ok(Value::Keyword(Keyword::new(text))),
+        ':' => Ok(Value::Keyword(Keyword::cached(text))),
         '$' => Ok(Value::Symbol(Symbol::new(text))),
         'c' => {
             let mut chars = text.chars();
