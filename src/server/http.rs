@@ -242,27 +242,27 @@ impl ChannelSocketServer {
             super::frame_queue::frame_queue(self.shared.options.max_queued_frames);
         let closer = frames.clone();
         let now = self.shared.runtime.now();
-        let client_id = accept.request.client_id.clone();
         let mut st = self.shared.lock();
-        let (conn, events) =
-            match st
-                .core
-                .ws_open(now, accept.uid, &client_id, &accept.handshake_data)
-            {
-                Ok(conn) => {
-                    st.routes.insert(conn, Route::Ws(frames));
-                    st.requests.insert(conn, accept.request);
-                    (Some(conn), self.apply(&mut st))
-                }
-                Err(e) => {
-                    tracing::info!(error = %e, "WebSocket refused");
-                    closer.push_or_kill(Outbound::Close {
-                        code: 1008,
-                        reason: "refused",
-                    });
-                    (None, Vec::new())
-                }
-            };
+        let (conn, events) = match st.core.ws_open(
+            now,
+            accept.uid,
+            &accept.request.client_id,
+            &accept.handshake_data,
+        ) {
+            Ok(conn) => {
+                st.routes.insert(conn, Route::Ws(frames));
+                st.requests.insert(conn, accept.request);
+                (Some(conn), self.apply(&mut st))
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "WebSocket refused");
+                closer.push_or_kill(Outbound::Close {
+                    code: 1008,
+                    reason: "refused",
+                });
+                (None, Vec::new())
+            }
+        };
         drop(st);
         WsConnection::new(self.clone(), conn, channel, (closer, frames_rx), events)
     }

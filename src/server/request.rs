@@ -30,7 +30,7 @@ impl ChskRequest {
     /// server that parses without copying (hyper) lends them from its read
     /// buffer, which would otherwise stay alive as long as the connection.
     pub fn new(mut head: http::request::Parts) -> Self {
-        head.headers = copy_headers(&head.headers, |_| true);
+        head.headers = copy_headers(&head.headers);
         // An emptied extension map (hyper's upgrade handle taken out) still
         // holds its table.
         if head.extensions.is_empty() {
@@ -57,11 +57,26 @@ impl ChskRequest {
     /// upgrade and nothing after it: a WebSocket keeps its request for
     /// its whole life.
     pub(crate) fn without_upgrade_headers(mut self) -> Self {
-        self.head.headers = copy_headers(&self.head.headers, |name| {
+        let is_kept = |name: &http::HeaderName| {
             name != http::header::UPGRADE
                 && name != http::header::CONNECTION
                 && !name.as_str().starts_with("sec-websocket-")
-        });
+        };
+        let headers = std::mem::take(&mut self.head.headers);
+        let mut kept = http::HeaderMap::with_capacity(
+            headers.iter().filter(|(name, _)| is_kept(name)).count(),
+        );
+        // The values are this request's own copies already: move them.
+        let mut current = None;
+        for (name, value) in headers {
+            if name.is_some() {
+                current = name;
+            }
+            if let Some(name) = current.as_ref().filter(|name| is_kept(name)) {
+                kept.append(name.clone(), value);
+            }
+        }
+        self.head.headers = kept;
         self
     }
 
@@ -76,15 +91,11 @@ impl ChskRequest {
     }
 }
 
-/// The headers `keep` accepts, each value in an allocation of its own, in a
-/// map no larger than they need.
-fn copy_headers(
-    headers: &http::HeaderMap,
-    keep: impl Fn(&http::HeaderName) -> bool,
-) -> http::HeaderMap {
-    let count = headers.iter().filter(|(k, _)| keep(k)).count();
-    let mut copy = http::HeaderMap::with_capacity(count);
-    for (k, v) in headers.iter().filter(|(k, _)| keep(k)) {
+/// The headers, each value in an allocation of its own, in a map no larger
+/// than they need.
+fn copy_headers(headers: &http::HeaderMap) -> http::HeaderMap {
+    let mut copy = http::HeaderMap::with_capacity(headers.len());
+    for (k, v) in headers {
         if let Ok(v) = http::HeaderValue::from_bytes(v.as_bytes()) {
             copy.append(k.clone(), v);
         }

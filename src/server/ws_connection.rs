@@ -32,7 +32,6 @@ pub(crate) struct WsConnection<C> {
     channel: C,
     frames: FrameReceiver,
     closer: FrameSender,
-    max_message_size: usize,
     /// Events on their way to a full application stream: nothing more is
     /// read until they are in (backpressure).
     delivering: Option<BoxFuture<()>>,
@@ -66,7 +65,6 @@ impl<C: ServerChannel> WsConnection<C> {
         (closer, frames): (FrameSender, FrameReceiver),
         events: Vec<ServerEventMsg>,
     ) -> Self {
-        let max_message_size = server.shared.options.max_message_size;
         let delivering = server.try_deliver(events);
         Self {
             reading: conn.is_some(),
@@ -75,7 +73,6 @@ impl<C: ServerChannel> WsConnection<C> {
             channel,
             frames,
             closer,
-            max_message_size,
             delivering,
             unsent: None,
             flushing: None,
@@ -162,11 +159,14 @@ impl<C: ServerChannel> WsConnection<C> {
                     return Poll::Ready(());
                 }
             };
-            if packed.len() > self.max_message_size {
+            // The bound for channels that do not enforce it themselves
+            // (`WsChannel` refuses such a message on its frame header).
+            let max = self.server.shared.options.max_message_size;
+            if packed.len() > max {
                 tracing::info!(
                     conn = conn.get(),
                     len = packed.len(),
-                    max = self.max_message_size,
+                    max,
                     "closing: message too large"
                 );
                 self.closer.push_or_kill(Outbound::Close {

@@ -311,17 +311,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsChannel<S> {
                 if n == 0 {
                     return Poll::Ready(Ok(ReadStep::End));
                 }
-                let mut at = 0;
-                while at < n {
-                    let (used, item) = decoder.decode(&chunk[at..n]).map_err(ChannelError::new)?;
-                    at += used;
-                    if let Some(item) = item {
+                // The decoder takes all of the input unless an item completes.
+                let (used, item) = decoder.decode(&chunk[..n]).map_err(ChannelError::new)?;
+                Poll::Ready(Ok(match item {
+                    Some(item) => {
                         // Bytes past this item wait for the next poll.
-                        unparsed.extend_from_slice(&chunk[at..n]);
-                        return Poll::Ready(Ok(ReadStep::Item(item)));
+                        unparsed.extend_from_slice(&chunk[used..n]);
+                        ReadStep::Item(item)
                     }
-                }
-                Poll::Ready(Ok(ReadStep::More))
+                    None => ReadStep::More,
+                }))
             });
             match step {
                 Poll::Pending => return Poll::Pending,
