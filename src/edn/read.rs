@@ -23,12 +23,12 @@ pub(crate) fn read_value(text: &str, max_depth: usize) -> Result<Value, UnpackEr
         i: 0,
         max_depth,
     };
-    r.skip_ws()?;
+    r.skip_ws(1)?;
     if r.i == r.s.len() {
         return Ok(Value::Nil);
     }
     let v = r.read(1)?;
-    r.skip_ws()?;
+    r.skip_ws(1)?;
     if r.i != r.s.len() {
         return Err(r.err(Kind::TrailingInput, "only one top-level value is allowed"));
     }
@@ -84,8 +84,14 @@ impl<'a> Reader<'a> {
         self.s.get(self.i).copied()
     }
 
-    /// Skips whitespace, commas, comments and `#_` discarded forms.
-    fn skip_ws(&mut self) -> Result<(), UnpackError> {
+    /// Skips whitespace, commas, comments and `#_` discarded forms, where a
+    /// form read here would sit at `depth`.
+    ///
+    /// Iterative: `#_ #_ a b` counts two pending discards and then reads `a`
+    /// and `b` at `depth`, so neither a run of `#_` nor a deep discarded form
+    /// can go past the depth bound.
+    fn skip_ws(&mut self, depth: usize) -> Result<(), UnpackError> {
+        let mut pending_discards = 0usize;
         loop {
             match self.peek() {
                 Some(b) if is_ws(b) => self.i += 1,
@@ -99,12 +105,15 @@ impl<'a> Reader<'a> {
                 }
                 Some(b'#') if self.s.get(self.i + 1) == Some(&b'_') => {
                     self.i += 2;
-                    self.skip_ws()?;
-                    if self.i == self.s.len() {
-                        return Err(self.err(Kind::UnexpectedEnd, "#_ with nothing to discard"));
-                    }
+                    pending_discards += 1;
+                }
+                None if pending_discards > 0 => {
+                    return Err(self.err(Kind::UnexpectedEnd, "#_ with nothing to discard"));
+                }
+                Some(_) if pending_discards > 0 => {
                     // A discarded form still counts against the depth limit.
-                    self.read(1)?;
+                    self.read(depth)?;
+                    pending_discards -= 1;
                 }
                 _ => return Ok(()),
             }
@@ -155,7 +164,7 @@ impl<'a> Reader<'a> {
     fn read_items(&mut self, close: u8, depth: usize) -> Result<Vec<Value>, UnpackError> {
         let mut items = Vec::new();
         loop {
-            self.skip_ws()?;
+            self.skip_ws(depth + 1)?;
             match self.peek() {
                 None => {
                     return Err(
@@ -244,7 +253,7 @@ impl<'a> Reader<'a> {
                 if ns.is_empty() || !is_symbol_text(ns) || ns.contains('/') {
                     return Err(self.err_at(start, Kind::Syntax, "invalid namespaced map prefix"));
                 }
-                self.skip_ws()?;
+                self.skip_ws(depth + 1)?;
                 if self.peek() != Some(b'{') {
                     return Err(self.err(Kind::Syntax, "namespaced map must be followed by a map"));
                 }
@@ -258,7 +267,7 @@ impl<'a> Reader<'a> {
                     return Err(self.err_at(start, Kind::Syntax, format!("invalid tag #{tag}")));
                 }
                 let tag = tag.to_owned();
-                self.skip_ws()?;
+                self.skip_ws(depth + 1)?;
                 let value_at = self.i;
                 let value = self.read(depth + 1)?;
                 self.tagged(&tag, value, value_at)

@@ -133,6 +133,45 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         from_str(&deep_discard).unwrap_err().kind(),
         UnpackErrorKind::TooDeep
     );
+    // Every nesting form, 100,000 deep, including discards inside
+    // collections (each discarded form is read at the depth it sits at) and
+    // runs of `#_` (counted, not recursed into).
+    for unit in [
+        "[#_", "(#_", "{:a #_", "#{#_", "#_", "#_#_", "#foo ", "#:ns{:a ", "{", "#{",
+    ] {
+        let hostile = unit.repeat(100_000);
+        assert!(from_str(&hostile).is_err(), "{unit}");
+    }
+    for unit in ["[#_", "(#_", "#{#_", "#foo "] {
+        let hostile = unit.repeat(100_000);
+        assert_eq!(
+            from_str(&hostile).unwrap_err().kind(),
+            UnpackErrorKind::TooDeep,
+            "{unit}"
+        );
+    }
+    // A discarded form counts at the depth it sits at: one level fewer fits.
+    let inner = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    assert!(from_str(&format!("[#_{} 1]", inner(DEFAULT_MAX_DEPTH - 1))).is_ok());
+    assert_eq!(
+        from_str(&format!("[#_{} 1]", inner(DEFAULT_MAX_DEPTH)))
+            .unwrap_err()
+            .kind(),
+        UnpackErrorKind::TooDeep
+    );
+    // `#_ #_ a b` discards both; a dangling discard is an error.
+    assert_eq!(
+        from_str("[#_ #_ 1 2 3]").unwrap(),
+        Value::vector([Value::from(3)])
+    );
+    assert_eq!(
+        from_str("[1 #_]").unwrap_err().kind(),
+        UnpackErrorKind::Syntax
+    );
+    assert_eq!(
+        from_str("#_ #_ 1").unwrap_err().kind(),
+        UnpackErrorKind::UnexpectedEnd
+    );
     let ok = format!(
         "{}{}",
         "[".repeat(DEFAULT_MAX_DEPTH),
