@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::runtime::{BoxFuture, Runtime};
 
 pub use client::{MAX_IDLE_CONNECTIONS, SmolClientTransport};
-pub use server::{Body, Request, Response, handle, serve};
+pub use server::{ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_MIN, Body, Request, Response, handle, serve};
 
 /// Runs tasks on smol's global executor (sized by `SMOL_THREADS`, default 1)
 /// and timers on `async-io`.

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -104,7 +105,13 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
 
 /// Accepts connections on `listener` and serves each with HTTP/1.1 (with
 /// upgrades) on smol, calling `handler` for every request. Sets
-/// `TCP_NODELAY` on every connection. Runs until accepting fails.
+/// `TCP_NODELAY` on every connection.
+///
+/// A failed `accept` does not stop the server: an error of one connection
+/// (aborted, reset) is skipped, and running out of resources (file
+/// descriptors, memory, buffers) is logged and retried after a pause that
+/// doubles from [`ACCEPT_BACKOFF_MIN`] up to [`ACCEPT_BACKOFF_MAX`], so the
+/// server serves again as soon as connections close.
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -140,15 +147,32 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
 /// ```
 ///
 /// # Errors
-/// The error of `accept` when the listener fails.
+/// Only when the listener itself is unusable (`accept` fails with
+/// `InvalidInput`, e.g. a socket that is not listening).
 pub async fn serve<H, F>(listener: TcpListener, handler: H) -> io::Result<()>
 where
     H: Fn(Request) -> F + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,
 {
     let handler = Arc::new(handler);
+    let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
-        let (stream, _peer) = listener.accept().await?;
+        let stream = match listener.accept().await {
+            Ok((stream, _peer)) => {
+                backoff = ACCEPT_BACKOFF_MIN;
+                stream
+            }
+            Err(e) => match accept_error_action(&e) {
+                AcceptError::Skip => continue,
+                AcceptError::Fatal => return Err(e),
+                AcceptError::Pause => {
+                    tracing::warn!(error = %e, pause_ms = backoff.as_millis() as u64, "accept failed; pausing");
+                    smol::Timer::after(backoff).await;
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                    continue;
+                }
+            },
+        };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
         smol::spawn(async move {
@@ -165,5 +189,58 @@ where
             }
         })
         .detach();
+    }
+}
+
+/// The first pause after `accept` fails for want of resources.
+pub const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
+/// The longest pause between `accept` retries.
+pub const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// What [`serve`] does after a failed `accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AcceptError {
+    /// The error was one connection's: accept the next at once.
+    Skip,
+    /// Out of resources (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`, …): pause, retry.
+    Pause,
+    /// The listener is unusable.
+    Fatal,
+}
+
+fn accept_error_action(e: &io::Error) -> AcceptError {
+    use io::ErrorKind::*;
+    match e.kind() {
+        ConnectionAborted | ConnectionReset | ConnectionRefused | Interrupted | WouldBlock => {
+            AcceptError::Skip
+        }
+        InvalidInput => AcceptError::Fatal,
+        _ => AcceptError::Pause,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_errors_pause_skip_or_stop() {
+        // EMFILE and ENFILE: out of file descriptors.
+        assert_eq!(
+            accept_error_action(&io::Error::from_raw_os_error(24)),
+            AcceptError::Pause
+        );
+        assert_eq!(
+            accept_error_action(&io::Error::from_raw_os_error(23)),
+            AcceptError::Pause
+        );
+        assert_eq!(
+            accept_error_action(&io::Error::from(io::ErrorKind::ConnectionAborted)),
+            AcceptError::Skip
+        );
+        assert_eq!(
+            accept_error_action(&io::Error::from(io::ErrorKind::InvalidInput)),
+            AcceptError::Fatal
+        );
     }
 }

@@ -63,9 +63,12 @@ impl ChskRequest {
                 && !name.as_str().starts_with("sec-websocket-")
         };
         let headers = std::mem::take(&mut self.head.headers);
-        let mut kept = http::HeaderMap::with_capacity(
+        // `try_with_capacity`: `with_capacity` panics past 24,576 entries,
+        // which an adapter with raised header limits could hand us.
+        let mut kept = http::HeaderMap::try_with_capacity(
             headers.iter().filter(|(name, _)| is_kept(name)).count(),
-        );
+        )
+        .unwrap_or_default();
         // The values are this request's own copies already: move them.
         let mut current = None;
         for (name, value) in headers {
@@ -94,7 +97,7 @@ impl ChskRequest {
 /// The headers, each value in an allocation of its own, in a map no larger
 /// than they need.
 fn copy_headers(headers: &http::HeaderMap) -> http::HeaderMap {
-    let mut copy = http::HeaderMap::with_capacity(headers.len());
+    let mut copy = http::HeaderMap::try_with_capacity(headers.len()).unwrap_or_default();
     for (k, v) in headers {
         if let Ok(v) = http::HeaderValue::from_bytes(v.as_bytes()) {
             copy.append(k.clone(), v);

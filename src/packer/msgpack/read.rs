@@ -8,6 +8,10 @@ use super::{KEY_CACHE_CAPACITY, PACKER_NAME, ext_type, is_cachable_key};
 use crate::packer::{UnpackError, UnpackErrorKind as Kind};
 use crate::value::{BigInt, Inst, Keyword, Map, Ratio, Set, Symbol, Uuid, Value};
 
+/// The most items an array or map header may reserve room for before they
+/// are read: a claimed count is not trusted further.
+const PREALLOC_MAX: usize = 256;
+
 /// Reads one top-level value from `input` with a fresh key cache. Bytes after
 /// it are ignored when `allow_trailing`, else they are an error.
 pub(super) fn read_value(
@@ -213,7 +217,10 @@ impl<'a> Reader<'a> {
             _ => usize::from(code & 0x0f),
         };
         self.check_fits(at, count, 1)?;
-        let mut items = Vec::with_capacity(count);
+        // The count is the sender's claim: reserve no more than a few items
+        // up front (each level of a hostile nest would otherwise reserve
+        // 32 bytes per claimed item), and grow with what really arrives.
+        let mut items = Vec::with_capacity(count.min(PREALLOC_MAX));
         for _ in 0..count {
             items.push(self.value(depth + 1)?);
         }
@@ -229,7 +236,7 @@ impl<'a> Reader<'a> {
             _ => usize::from(code & 0x0f),
         };
         self.check_fits(at, count, 2)?;
-        let mut map = Map::with_capacity_and_hasher(count, Default::default());
+        let mut map = Map::with_capacity_and_hasher(count.min(PREALLOC_MAX), Default::default());
         for _ in 0..count {
             let key = self.map_key(depth + 1)?;
             let value = self.value(depth + 1)?;
