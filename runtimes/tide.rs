@@ -22,8 +22,6 @@
 //! # }
 //! ```
 
-use async_std::io::ReadExt;
-
 use crate::server::{ChannelSocketServer, GetResponse, HttpResponse, text_response};
 use crate::ws::{WsChannel, accept_key};
 
@@ -105,25 +103,10 @@ impl<State: Clone + Send + Sync + 'static> tide::Endpoint<State> for ChskEndpoin
                 }
             },
             tide::http::Method::Post => {
-                let mut body = Vec::new();
-                let read = req
-                    .take_body()
-                    .take(max as u64 + 1)
-                    .read_to_end(&mut body)
-                    .await;
-                if let Err(e) = read {
-                    return Ok(to_tide(text_response(
-                        400,
-                        &format!("Could not read the body: {e}"),
-                    )));
+                match self.chsk.read_post_body(&head, req.take_body()).await {
+                    Ok(body) => Ok(to_tide(self.chsk.handle_post(head, &body).await)),
+                    Err(refused) => Ok(to_tide(refused)),
                 }
-                if body.len() > max {
-                    return Ok(to_tide(text_response(
-                        413,
-                        &format!("The body is larger than {max} bytes"),
-                    )));
-                }
-                Ok(to_tide(self.chsk.handle_post(head, &body).await))
             }
             _ => Ok(to_tide(text_response(
                 405,

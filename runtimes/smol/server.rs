@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use futures_util::TryStreamExt;
+use http_body_util::Full;
 use smol::net::{TcpListener, TcpStream};
 use smol_hyper::rt::{FuturesIo, SmolTimer};
 
@@ -85,19 +86,15 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
         }
         hyper::Method::POST => {
             let (head, body) = req.into_parts();
-            let body = match Limited::new(body, max).collect().await {
-                Ok(b) => b.to_bytes(),
-                Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                    return to_hyper(text_response(
-                        413,
-                        &format!("The body is larger than {max} bytes"),
-                    ));
-                }
-                Err(e) => {
-                    return to_hyper(text_response(400, &format!("Could not read the body: {e}")));
-                }
-            };
-            to_hyper(chsk.handle_post(head, &body).await)
+            // The body as a byte reader (trailers and other frames skipped).
+            let body = http_body_util::BodyStream::new(body)
+                .try_filter_map(|frame| std::future::ready(Ok(frame.into_data().ok())))
+                .map_err(io::Error::other)
+                .into_async_read();
+            match chsk.read_post_body(&head, body).await {
+                Ok(body) => to_hyper(chsk.handle_post(head, &body).await),
+                Err(refused) => to_hyper(refused),
+            }
         }
         _ => to_hyper(text_response(405, "The channel socket takes GET and POST")),
     }

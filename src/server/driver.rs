@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     events: async_channel::Sender<ServerEventMsg>,
     timer_wake: async_channel::Sender<()>,
     uids_changed: event_listener::Event,
+    /// What the POST bodies being received hold.
+    pub(crate) post_bodies: super::post_body::BodyBudget,
 }
 
 /// The channel-socket server: Sente's `make-channel-socket-server!`.
@@ -118,8 +120,10 @@ impl ChannelSocketServer {
         let core = ServerCore::new(options.config.clone(), packer)?;
         let (events, events_rx) = async_channel::bounded(options.recv_buffer.max(1));
         let (timer_wake, wake_rx) = async_channel::bounded(1);
+        let post_bodies = super::post_body::BodyBudget::new(options.max_pending_post_bytes);
         let shared = Arc::new(Shared {
             runtime: runtime.clone(),
+            post_bodies,
             options,
             state: Mutex::new(State {
                 core,

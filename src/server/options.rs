@@ -1,6 +1,7 @@
 //! Every option of Sente's `make-channel-socket-server!`, with its default.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::config::ServerConfig;
 use super::request::{ChskRequest, SessionUid};
@@ -29,6 +30,8 @@ pub type HandshakeDataFn = Arc<dyn Fn(&ChskRequest) -> Value + Send + Sync>;
 /// | `recv_buffer` | 1000 events, then backpressure | `:recv-buf-or-n` (a sliding buffer that drops) |
 /// | `max_message_size` | 1 MiB | — (frames and POST bodies) |
 /// | `max_queued_frames` | 1024 per WebSocket, then the slow consumer is closed | — |
+/// | `post_body_timeout` | 10 s for a POST body to arrive, then 408 | — |
+/// | `max_pending_post_bytes` | 32 MiB held by all POST bodies being received, then 503 | — |
 #[derive(Clone)]
 pub struct ServerOptions {
     /// Timings and bounds of the protocol.
@@ -47,6 +50,15 @@ pub struct ServerOptions {
     /// client that falls this far behind is closed (a slow consumer must not
     /// hold server memory).
     pub max_queued_frames: usize,
+    /// How long an Ajax POST's body may take to arrive once its headers have
+    /// (default 10 s). A slower body is answered 408: a client cannot hold a
+    /// request, and the memory of its half-sent body, by trickling it.
+    pub post_body_timeout: Duration,
+    /// The bytes that all Ajax POST bodies still being received may hold
+    /// together (default 32 MiB). A body that would go past it is answered
+    /// 503 with `Retry-After: 1`; its `Content-Length` is counted as soon as
+    /// its headers arrive.
+    pub max_pending_post_bytes: usize,
 }
 
 impl Default for ServerOptions {
@@ -59,6 +71,8 @@ impl Default for ServerOptions {
             recv_buffer: 1000,
             max_message_size: 1 << 20,
             max_queued_frames: 1024,
+            post_body_timeout: Duration::from_secs(10),
+            max_pending_post_bytes: 32 << 20,
         }
     }
 }
@@ -73,6 +87,8 @@ impl std::fmt::Debug for ServerOptions {
             .field("recv_buffer", &self.recv_buffer)
             .field("max_message_size", &self.max_message_size)
             .field("max_queued_frames", &self.max_queued_frames)
+            .field("post_body_timeout", &self.post_body_timeout)
+            .field("max_pending_post_bytes", &self.max_pending_post_bytes)
             .finish()
     }
 }

@@ -1,0 +1,193 @@
+//! Hostile clients against the echo server over loopback. Each attack runs
+//! while a canary client keeps echoing on a connection of its own: the
+//! canary must see every reply, none later than [`CANARY_STALL`], and the
+//! server must answer the attacker as documented (a status, a close code or
+//! an event) and keep serving.
+
+#![cfg(all(feature = "smol", feature = "edn"))]
+#[path = "server/harness.rs"]
+mod harness;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use harness::*;
+use smol::io::{AsyncReadExt, AsyncWriteExt};
+use smol::net::TcpStream;
+
+/// The longest a canary round-trip may take while an attack runs (generous:
+/// the machine is shared; a stall means the server stopped serving others).
+const CANARY_STALL: Duration = Duration::from_secs(3);
+
+/// A well-behaved client echoing in a loop on its own WebSocket.
+struct Canary {
+    stop: Arc<AtomicBool>,
+    task: smol::Task<Result<u64, String>>,
+    worst_ms: Arc<AtomicU64>,
+}
+
+impl Canary {
+    async fn start(addr: SocketAddr) -> Canary {
+        let (mut ws, _) = Ws::open(addr, "uid=canary&client-id=canary-1").await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let worst_ms = Arc::new(AtomicU64::new(0));
+        let (stop2, worst2) = (stop.clone(), worst_ms.clone());
+        let task = smol::spawn(async move {
+            let mut n = 0u64;
+            while !stop2.load(Ordering::Acquire) {
+                let at = Instant::now();
+                ws.send(&format!(r#"[[:echo/echo {n}] "cn{n:04}"]"#)).await;
+                let expect = format!(r#"[{n} "cn{n:04}"]"#);
+                let got = smol::future::or(async { ws.recv().await }, async {
+                    smol::Timer::after(CANARY_STALL).await;
+                    None
+                })
+                .await;
+                if got.as_deref() != Some(expect.as_str()) {
+                    return Err(format!("canary round-trip {n}: got {got:?}"));
+                }
+                worst2.fetch_max(at.elapsed().as_millis() as u64, Ordering::AcqRel);
+                n += 1;
+                smol::Timer::after(Duration::from_millis(5)).await;
+            }
+            Ok(n)
+        });
+        Canary {
+            stop,
+            task,
+            worst_ms,
+        }
+    }
+
+    /// Stops the canary; fails the test if it saw an error or a stall.
+    async fn check(self) {
+        self.stop.store(true, Ordering::Release);
+        let n = self.task.await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(n > 0, "the canary made no round-trip");
+        let worst = self.worst_ms.load(Ordering::Acquire);
+        assert!(
+            worst < CANARY_STALL.as_millis() as u64,
+            "the canary stalled {worst} ms"
+        );
+    }
+}
+
+/// Writes `raw` and reads the response head (the connection stays open
+/// for writing: the body may never come).
+async fn status_of(stream: &mut TcpStream, raw: &[u8]) -> u16 {
+    stream.write_all(raw).await.expect("write");
+    within("a response head", async {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 1024];
+        loop {
+            let n = stream.read(&mut chunk).await.expect("read");
+            assert!(
+                n > 0,
+                "closed before a response: {:?}",
+                String::from_utf8_lossy(&buf)
+            );
+            buf.extend_from_slice(&chunk[..n]);
+            if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf);
+                return head
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .expect("a status");
+            }
+        }
+    })
+    .await
+}
+
+fn post_head(addr: SocketAddr, content_length: usize) -> String {
+    format!(
+        "POST /chsk HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {content_length}\r\n\r\n"
+    )
+}
+
+#[test]
+fn post_over_the_limit_is_refused_from_its_header() {
+    smol::block_on(async {
+        let s = start_echo(Backend::Smol, |_| {}).await;
+        let canary = Canary::start(s.addr).await;
+        // 10 MB declared, none sent: answered 413 at once, not when (never)
+        // the body arrives.
+        let mut c = TcpStream::connect(s.addr).await.expect("connect");
+        assert_eq!(
+            status_of(&mut c, post_head(s.addr, 10_000_000).as_bytes()).await,
+            413
+        );
+        canary.check().await;
+    });
+}
+
+#[test]
+fn a_slow_post_body_times_out_with_408() {
+    smol::block_on(async {
+        let s = start_echo(Backend::Smol, |o| {
+            o.post_body_timeout = Duration::from_millis(300);
+        })
+        .await;
+        let canary = Canary::start(s.addr).await;
+        let mut c = TcpStream::connect(s.addr).await.expect("connect");
+        let mut raw = post_head(s.addr, 100).into_bytes();
+        raw.extend_from_slice(b"udt=1&clie");
+        assert_eq!(status_of(&mut c, &raw).await, 408);
+        canary.check().await;
+    });
+}
+
+#[test]
+fn unfinished_post_bodies_are_bounded_together() {
+    smol::block_on(async {
+        let s = start_echo(Backend::Smol, |o| {
+            o.max_message_size = 400_000;
+            o.max_pending_post_bytes = 1_000_000;
+            // A body the server takes but never gets ends in 408 soon.
+            o.post_body_timeout = Duration::from_secs(3);
+        })
+        .await;
+        let canary = Canary::start(s.addr).await;
+        // Two bodies of 400 kB declared, half sent, held open: 800 kB held.
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let mut c = TcpStream::connect(s.addr).await.expect("connect");
+            c.write_all(post_head(s.addr, 400_000).as_bytes())
+                .await
+                .expect("write");
+            c.write_all(&vec![b'a'; 200_000]).await.expect("write");
+            held.push(c);
+        }
+        // A third would pass 1 MB: 503 at once. Retried until the two are
+        // counted (their headers may still be on their way).
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let mut c = TcpStream::connect(s.addr).await.expect("connect");
+            let status = status_of(&mut c, post_head(s.addr, 400_000).as_bytes()).await;
+            if status == 503 {
+                break;
+            }
+            assert!(
+                status == 408 || Instant::now() < deadline,
+                "status {status}"
+            );
+        }
+        // Smaller bodies still fit, and are served.
+        let small = post_form(s.addr, &ppstr("c1", "[[:echo/echo 7] :ajax]"), "").await;
+        assert_eq!((small.status, small.text()), (200, "[7 nil]"));
+        // One of the held bodies goes away: there is room again.
+        drop(held.pop());
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let mut c = TcpStream::connect(s.addr).await.expect("connect");
+            if status_of(&mut c, post_head(s.addr, 400_000).as_bytes()).await != 503 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the budget was not given back");
+        }
+        canary.check().await;
+    });
+}
