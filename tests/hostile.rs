@@ -40,10 +40,20 @@ impl Canary {
                 let at = Instant::now();
                 ws.send(&format!(r#"[[:echo/echo {n}] "cn{n:04}"]"#)).await;
                 let expect = format!(r#"[{n} "cn{n:04}"]"#);
-                let got = smol::future::or(async { ws.recv().await }, async {
-                    smol::Timer::after(CANARY_STALL).await;
-                    None
-                })
+                let got = smol::future::or(
+                    async {
+                        loop {
+                            match ws.recv().await {
+                                Some(f) if f == "[:chsk/ws-ping nil]" => continue,
+                                other => return other,
+                            }
+                        }
+                    },
+                    async {
+                        smol::Timer::after(CANARY_STALL).await;
+                        None
+                    },
+                )
                 .await;
                 if got.as_deref() != Some(expect.as_str()) {
                     return Err(format!("canary round-trip {n}: got {got:?}"));
@@ -190,4 +200,91 @@ fn unfinished_post_bodies_are_bounded_together() {
         }
         canary.check().await;
     });
+}
+
+/// Pushes big events to `uid` until the server lets the user go.
+async fn push_until_gone(s: &TestServer, uid: &str) -> usize {
+    let uid = sente::Value::from(uid);
+    let big = sente::Value::from("x".repeat(64 * 1024));
+    let ev = sente::Event::named("load/big", big).unwrap();
+    let flush = sente::server::SendOptions { flush: true };
+    let mut pushed = 0;
+    within("the server to let the client go", async {
+        while s.chsk.connected_uids().any.contains(&uid) {
+            if s.chsk.send(&uid, ev.clone(), flush).unwrap_or(0) > 0 {
+                pushed += 1;
+            }
+            smol::future::yield_now().await;
+        }
+    })
+    .await;
+    pushed
+}
+
+/// A client that never reads while the server pushes to it: its queue is
+/// bounded in bytes, then it is closed with 1008 ahead of its backlog.
+#[test]
+fn a_client_that_never_reads_is_closed_with_1008() {
+    smol::block_on(async {
+        let s = start_echo(Backend::Smol, |o| {
+            o.max_queued_bytes = 1 << 20;
+            o.config.grace_ws = Duration::from_millis(50);
+        })
+        .await;
+        let canary = Canary::start(s.addr).await;
+        let (mut slow, _) = RawWs::open(s.addr, "uid=slow&client-id=slow-1").await;
+        let pushed = push_until_gone(&s, "slow").await;
+        assert!(pushed > 16, "{pushed} pushes");
+        // Reading now: what the socket buffers held, then the close frame.
+        let (data, code) = data_then_close(&mut slow).await;
+        assert_eq!(code, Some(1008));
+        assert!(data < pushed, "{data} of {pushed}");
+        canary.check().await;
+    });
+}
+
+/// A client that neither reads nor answers the keep-alive ping is closed at
+/// the ping timeout, its close frame first, not behind what is queued (the
+/// queue's bound is far from reached here).
+#[test]
+fn an_unresponsive_client_is_closed_at_its_ping_timeout() {
+    smol::block_on(async {
+        let s = start_echo(Backend::Smol, |o| {
+            o.max_queued_bytes = 256 << 20;
+            o.config.ws_kalive = Some(Duration::from_millis(400));
+            o.config.ws_ping_timeout = Some(Duration::from_millis(300));
+            o.config.grace_ws = Duration::from_millis(50);
+        })
+        .await;
+        let canary = Canary::start(s.addr).await;
+        let (mut stalled, _) = RawWs::open(s.addr, "uid=stalled&client-id=stalled-1").await;
+        let pushed = push_until_gone(&s, "stalled").await;
+        // What reached the client before the close is what the socket
+        // buffers held when the server gave up, not the whole backlog.
+        let (data, code) = data_then_close(&mut stalled).await;
+        assert_eq!(code, Some(1000));
+        assert!(
+            data < pushed / 2,
+            "{data} of {pushed} pushes arrived before the close: it waited behind them"
+        );
+        canary.check().await;
+    });
+}
+
+/// Reads data frames until a close frame: how many, and the close code.
+async fn data_then_close(ws: &mut RawWs) -> (usize, Option<u16>) {
+    let mut data = 0;
+    loop {
+        match ws.frame().await {
+            Some((8, payload)) => {
+                return (
+                    data,
+                    payload.get(..2).map(|c| u16::from_be_bytes([c[0], c[1]])),
+                );
+            }
+            Some((1 | 2, _)) => data += 1,
+            Some(other) => panic!("unexpected frame {other:?}"),
+            None => return (data, None),
+        }
+    }
 }

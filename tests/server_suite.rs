@@ -413,7 +413,7 @@ async fn a_burst_beyond_the_receive_buffer_loses_nothing(b: Backend) {
 /// blocked on the full socket.
 async fn a_slow_consumer_is_closed(b: Backend) {
     let s = start_echo(b, |o| {
-        o.max_queued_frames = 8;
+        o.max_queued_bytes = 8 * 64 * 1024;
         o.config.grace_ws = Duration::from_millis(50);
     })
     .await;

@@ -893,6 +893,9 @@ impl ServerCore {
                     conn,
                     reason: CloseReason::PingTimeout,
                 });
+                // Gone from now on: later pushes wait for the client's
+                // reconnect instead of going to a dead connection.
+                self.ws_closed(now, conn);
                 return;
             }
             c.ping_sent_at = None;

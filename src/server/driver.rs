@@ -16,6 +16,10 @@ use crate::packer::{PackError, Packed, Packer};
 use crate::runtime::{BoxFuture, Runtime};
 use crate::value::Value;
 
+fn close_frame(code: u16, reason: &'static str) -> Outbound {
+    Outbound::Close { code, reason }
+}
+
 /// Where the core's outputs for a channel go.
 #[derive(Debug)]
 pub(crate) enum Route {
@@ -223,14 +227,24 @@ impl ChannelSocketServer {
         while let Some(out) = st.core.poll_output() {
             match out {
                 Output::Transmit { conn, payload } => {
-                    if let Some(Route::Ws(frames)) = st.routes.get(&conn) {
-                        if frames.push(Outbound::Message(payload)).is_err() {
+                    let Some(Route::Ws(frames)) = st.routes.get(&conn) else {
+                        continue;
+                    };
+                    if frames.push(Outbound::Message(payload)).is_err() {
+                        // A slow consumer: give up on it with a close frame
+                        // that does not wait behind its backlog, and let the
+                        // core keep later pushes for the client's reconnect.
+                        if let Some((frames, bytes)) = frames.abort(1008, "send queue full") {
                             tracing::warn!(
                                 conn = conn.get(),
-                                "closing a slow WebSocket consumer: its send queue is full"
+                                dropped_frames = frames,
+                                dropped_bytes = bytes,
+                                limit = self.shared.options.max_queued_bytes,
+                                "closing a slow WebSocket consumer (1008): its send queue is full"
                             );
-                            frames.kill();
                         }
+                        let now = self.shared.runtime.now();
+                        st.core.ws_closed(now, conn);
                     }
                 }
                 Output::RespondPoll { conn, payload } => {
@@ -246,10 +260,25 @@ impl ChannelSocketServer {
                 Output::Close { conn, reason } => {
                     tracing::debug!(conn = conn.get(), ?reason, "closing");
                     match st.routes.get(&conn) {
-                        Some(Route::Ws(frames)) => frames.push_or_kill(Outbound::Close {
-                            code: 1000,
-                            reason: "",
-                        }),
+                        Some(Route::Ws(frames)) => match reason {
+                            // Asked for: after what is queued.
+                            CloseReason::Requested => {
+                                frames.push_or_abort(close_frame(1000, ""), 1000, "")
+                            }
+                            // The peer is unresponsive: what is queued
+                            // for it would never be read. 1000 without a
+                            // reason, as Sente on http-kit sends.
+                            CloseReason::PingTimeout => {
+                                if let Some((frames, bytes)) = frames.abort(1000, "") {
+                                    tracing::info!(
+                                        conn = conn.get(),
+                                        dropped_frames = frames,
+                                        dropped_bytes = bytes,
+                                        "closing an unresponsive WebSocket: no message since the ping"
+                                    );
+                                }
+                            }
+                        },
                         Some(Route::Poll(tx)) => {
                             let _ = tx.try_send(None);
                         }

@@ -1,12 +1,17 @@
-//! The bounded queue of frames waiting to be written to one WebSocket, and
-//! its kill switch.
+//! The queue of frames waiting to be written to one WebSocket, bounded in
+//! bytes, with its abort and kill switches.
 //!
 //! A bounded `async_channel` allocates all its slots up front (40 KiB for
 //! 1024 frames, per connection, idle or not); this queue allocates only for
-//! the frames it holds and counts them against the bound, and wakes its one
-//! receiver through a stored waker (no listener allocations). When a peer
-//! stops reading, the queue fills and the driver kills the connection: the
-//! kill ends it even while a write is blocked on the full socket.
+//! the frames it holds and counts their bytes against the bound, and wakes
+//! its one receiver through a stored waker (no listener allocations).
+//!
+//! When a peer stops reading, the queue fills and the driver gives up on the
+//! connection: [`FrameSender::abort`] drops what is queued and puts a close
+//! frame first, so the close does not wait behind the data; the connection
+//! then has a short grace to write it before it ends.
+//! [`FrameSender::kill`] ends the connection at once, even while a write is
+//! blocked on the full socket.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,9 +26,25 @@ struct State {
     killed: AtomicBool,
 }
 
+/// What a queued frame counts for besides its payload (the queue entry, the
+/// frame header).
+const FRAME_OVERHEAD: usize = 64;
+
+fn cost(frame: &Outbound) -> usize {
+    FRAME_OVERHEAD
+        + match frame {
+            Outbound::Message(p) => p.len(),
+            Outbound::Close { reason, .. } => reason.len(),
+        }
+}
+
 #[derive(Debug, Default)]
 struct Frames {
     queue: InlineDeque<Outbound>,
+    /// What the queued frames count for, in bytes.
+    bytes: usize,
+    /// Set by an abort: only the close frame is left; nothing more is taken.
+    aborted: bool,
     senders: usize,
     receiver_gone: bool,
     /// The receiver's task, woken by a frame, a kill, or the last sender leaving.
@@ -43,7 +64,8 @@ pub(crate) struct FrameReceiver {
     state: Arc<State>,
 }
 
-/// A queue that holds at most `limit` frames.
+/// A queue that holds at most `limit` bytes of frames (one frame, however
+/// large, always fits in an empty queue).
 pub(crate) fn frame_queue(limit: usize) -> (FrameSender, FrameReceiver) {
     let state = Arc::new(State::default());
     state.lock().senders = 1;
@@ -97,18 +119,22 @@ impl Drop for FrameReceiver {
         let mut f = self.state.lock();
         f.receiver_gone = true;
         f.queue.clear();
+        f.bytes = 0;
         f.waker = None;
     }
 }
 
 impl FrameSender {
-    /// Queues a frame; gives it back when the queue is full or closed.
+    /// Queues a frame; gives it back when the queue is full, aborted or closed.
     pub(crate) fn push(&self, frame: Outbound) -> Result<(), Outbound> {
         let waker = {
             let mut f = self.state.lock();
-            if f.receiver_gone || f.queue.len() >= self.limit {
+            let cost = cost(&frame);
+            let full = !f.queue.is_empty() && f.bytes + cost > self.limit;
+            if f.receiver_gone || f.aborted || full {
                 return Err(frame);
             }
+            f.bytes += cost;
             f.queue.push_back(frame);
             f.waker.take()
         };
@@ -118,11 +144,36 @@ impl FrameSender {
         Ok(())
     }
 
-    /// Queues a frame, or kills the connection when it cannot be queued.
-    pub(crate) fn push_or_kill(&self, frame: Outbound) {
+    /// Queues a frame, or aborts the connection (close frame `code`) when
+    /// the queue is full. A frame for an aborted or closed queue is dropped.
+    pub(crate) fn push_or_abort(&self, frame: Outbound, code: u16, reason: &'static str) {
         if self.push(frame).is_err() {
-            self.kill();
+            self.abort(code, reason);
         }
+    }
+
+    /// Gives up on the connection: drops every queued frame and queues the
+    /// close frame `code` alone; later frames are refused. Returns how many
+    /// frames and bytes were dropped; `None` when the queue was already
+    /// aborted or its connection gone (nothing is done then).
+    pub(crate) fn abort(&self, code: u16, reason: &'static str) -> Option<(usize, usize)> {
+        let waker = {
+            let mut f = self.state.lock();
+            if f.aborted || f.receiver_gone {
+                return None;
+            }
+            let dropped = (f.queue.len(), f.bytes);
+            f.queue.clear();
+            let close = Outbound::Close { code, reason };
+            f.bytes = cost(&close);
+            f.queue.push_back(close);
+            f.aborted = true;
+            (f.waker.take(), dropped)
+        };
+        if let Some(w) = waker.0 {
+            w.wake();
+        }
+        Some(waker.1)
     }
 
     /// Ends the connection now, whatever it is doing.
@@ -154,6 +205,12 @@ impl FrameReceiver {
         Self::pop(&mut self.state.lock())
     }
 
+    /// True once the queue was aborted: the close frame is all that is left
+    /// to write.
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.state.lock().aborted
+    }
+
     /// True once the connection is killed; otherwise the task is woken when
     /// it is (or on the next frame).
     pub(crate) fn poll_killed(&self, cx: &mut Context<'_>) -> bool {
@@ -175,7 +232,9 @@ impl FrameReceiver {
     /// Pops a frame (an emptied queue holds no memory: one frame is kept
     /// inline, more in an overflow given back once drained).
     fn pop(f: &mut Frames) -> Option<Outbound> {
-        f.queue.pop_front()
+        let frame = f.queue.pop_front()?;
+        f.bytes -= cost(&frame);
+        Some(frame)
     }
 }
 
@@ -205,29 +264,67 @@ mod tests {
         }
     }
 
+    fn message(len: usize) -> Outbound {
+        Outbound::Message(Arc::new(crate::packer::Packed::Text("x".repeat(len))))
+    }
+
     #[test]
-    fn holds_at_most_the_limit() {
-        let (tx, rx) = frame_queue(2);
-        assert!(tx.push(close()).is_ok());
-        assert!(tx.push(close()).is_ok());
-        assert!(tx.push(close()).is_err(), "full");
+    fn holds_at_most_the_limit_in_bytes() {
+        let (tx, rx) = frame_queue(2 * (100 + FRAME_OVERHEAD));
+        assert!(tx.push(message(100)).is_ok());
+        assert!(tx.push(message(100)).is_ok());
+        assert!(tx.push(message(1)).is_err(), "full");
         assert!(rx.try_recv().is_some());
-        assert!(tx.push(close()).is_ok(), "room again");
+        assert!(tx.push(message(1)).is_ok(), "room again");
+        assert!(tx.push(message(100)).is_err(), "not room for that much");
         assert!(rx.try_recv().is_some());
         assert!(rx.try_recv().is_some());
         assert!(rx.try_recv().is_none());
+        // One frame larger than the bound still goes through an empty queue.
+        assert!(tx.push(message(10_000)).is_ok());
+        assert!(tx.push(message(1)).is_err());
+        assert!(rx.try_recv().is_some());
         drop(rx);
         assert!(tx.push(close()).is_err(), "closed");
     }
 
     #[test]
-    fn a_full_queue_kills_and_wakes_the_receiver() {
+    fn an_abort_drops_the_queue_and_puts_the_close_frame_first() {
+        let (waker, wakes) = count_waker();
+        let mut cx = Context::from_waker(&waker);
+        let (tx, rx) = frame_queue(1 << 20);
+        assert!(rx.poll_recv(&mut cx).is_pending());
+        tx.push(message(10)).unwrap();
+        tx.push(message(20)).unwrap();
+        assert!(!rx.poll_killed(&mut cx), "waits, its waker stored");
+        let woken = wakes.0.load(Ordering::SeqCst);
+        assert_eq!(
+            tx.abort(1008, "send queue full"),
+            Some((2, 30 + 2 * FRAME_OVERHEAD))
+        );
+        assert!(rx.is_aborted());
+        assert_eq!(tx.abort(1008, "again"), None, "once");
+        assert!(tx.push(message(1)).is_err(), "nothing after the close");
+        tx.push_or_abort(message(1), 1008, "x");
+        assert!(!rx.poll_killed(&mut cx), "an abort is not a kill");
+        assert!(wakes.0.load(Ordering::SeqCst) > woken);
+        assert_eq!(
+            rx.try_recv(),
+            Some(Outbound::Close {
+                code: 1008,
+                reason: "send queue full"
+            })
+        );
+        assert_eq!(rx.try_recv(), None);
+    }
+
+    #[test]
+    fn a_kill_wakes_the_receiver() {
         let (waker, wakes) = count_waker();
         let mut cx = Context::from_waker(&waker);
         let (tx, rx) = frame_queue(1);
-        tx.push_or_kill(close());
         assert!(!rx.poll_killed(&mut cx));
-        tx.push_or_kill(close());
+        tx.kill();
         assert_eq!(
             wakes.0.load(Ordering::SeqCst),
             1,

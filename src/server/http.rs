@@ -239,7 +239,7 @@ impl ChannelSocketServer {
         channel: C,
     ) -> impl Future<Output = ()> + Send + 'static {
         let (frames, frames_rx) =
-            super::frame_queue::frame_queue(self.shared.options.max_queued_frames);
+            super::frame_queue::frame_queue(self.shared.options.max_queued_bytes);
         let closer = frames.clone();
         let now = self.shared.runtime.now();
         let mut st = self.shared.lock();
@@ -256,10 +256,14 @@ impl ChannelSocketServer {
             }
             Err(e) => {
                 tracing::info!(error = %e, "WebSocket refused");
-                closer.push_or_kill(Outbound::Close {
-                    code: 1008,
-                    reason: "refused",
-                });
+                closer.push_or_abort(
+                    Outbound::Close {
+                        code: 1008,
+                        reason: "refused",
+                    },
+                    1008,
+                    "refused",
+                );
                 (None, Vec::new())
             }
         };

@@ -29,7 +29,7 @@ pub type HandshakeDataFn = Arc<dyn Fn(&ChskRequest) -> Value + Send + Sync>;
 /// | [`reject_fn`](Self::reject_fn) | none | `:reject-fn` (1.22) |
 /// | `recv_buffer` | 1000 events, then backpressure | `:recv-buf-or-n` (a sliding buffer that drops) |
 /// | `max_message_size` | 1 MiB | — (frames and POST bodies) |
-/// | `max_queued_frames` | 1024 per WebSocket, then the slow consumer is closed | — |
+/// | `max_queued_bytes` | 4 MiB per WebSocket, then the slow consumer is closed (1008) | — |
 /// | `post_body_timeout` | 10 s for a POST body to arrive, then 408 | — |
 /// | `max_pending_post_bytes` | 32 MiB held by all POST bodies being received, then 503 | — |
 #[derive(Clone)]
@@ -46,10 +46,13 @@ pub struct ServerOptions {
     /// POST bodies. A larger WebSocket message closes that connection; a
     /// larger POST is answered 413.
     pub max_message_size: usize,
-    /// Frames queued for one WebSocket that the peer has not read yet. A
-    /// client that falls this far behind is closed (a slow consumer must not
-    /// hold server memory).
-    pub max_queued_frames: usize,
+    /// The bytes of frames queued for one WebSocket that the peer has not
+    /// read yet (default 4 MiB; each frame counts its payload plus 64 bytes;
+    /// one frame larger than this still goes through an empty queue). A
+    /// client that falls this far behind is closed with 1008 "send queue
+    /// full" at once, its backlog dropped and logged; later pushes wait for
+    /// its reconnect as for any closed connection.
+    pub max_queued_bytes: usize,
     /// How long an Ajax POST's body may take to arrive once its headers have
     /// (default 10 s). A slower body is answered 408: a client cannot hold a
     /// request, and the memory of its half-sent body, by trickling it.
@@ -70,7 +73,7 @@ impl Default for ServerOptions {
             security: Security::default(),
             recv_buffer: 1000,
             max_message_size: 1 << 20,
-            max_queued_frames: 1024,
+            max_queued_bytes: 4 << 20,
             post_body_timeout: Duration::from_secs(10),
             max_pending_post_bytes: 32 << 20,
         }
@@ -86,7 +89,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("security", &self.security)
             .field("recv_buffer", &self.recv_buffer)
             .field("max_message_size", &self.max_message_size)
-            .field("max_queued_frames", &self.max_queued_frames)
+            .field("max_queued_bytes", &self.max_queued_bytes)
             .field("post_body_timeout", &self.post_body_timeout)
             .field("max_pending_post_bytes", &self.max_pending_post_bytes)
             .finish()

@@ -152,7 +152,11 @@ impl<C: ServerChannel> WsConnection<C> {
                         // close frame it calls for.
                         Some((code, reason)) => {
                             tracing::info!(conn = conn.get(), error = %e, "closing: protocol error");
-                            self.closer.push_or_kill(Outbound::Close { code, reason });
+                            self.closer.push_or_abort(
+                                Outbound::Close { code, reason },
+                                code,
+                                reason,
+                            );
                         }
                         None => self.closer.kill(),
                     }
@@ -169,10 +173,9 @@ impl<C: ServerChannel> WsConnection<C> {
                     max,
                     "closing: message too large"
                 );
-                self.closer.push_or_kill(Outbound::Close {
-                    code: 1009,
-                    reason: "message too large",
-                });
+                let (code, reason) = (1009, "message too large");
+                self.closer
+                    .push_or_abort(Outbound::Close { code, reason }, code, reason);
                 return Poll::Ready(());
             }
             let shared = &self.server.shared;
@@ -201,7 +204,17 @@ impl<C: ServerChannel> Future for WsConnection<C> {
         loop {
             // A kill (slow consumer, client gone) ends the connection at
             // once, even while a write is blocked.
-            if this.frames.poll_killed(cx) || this.poll_writer(cx).is_ready() {
+            if this.frames.poll_killed(cx) {
+                break;
+            }
+            if this.reading && this.frames.is_aborted() {
+                // The server gave up on the client: read nothing more; the
+                // frame the channel did not take yet is dropped with the
+                // rest, and the close frame goes next (within the grace).
+                this.reading = false;
+                this.unsent = None;
+            }
+            if this.poll_writer(cx).is_ready() {
                 break;
             }
             match (this.reading, this.conn) {
