@@ -580,6 +580,85 @@ async fn a_websocket_over_the_per_user_limit_is_closed_with_1008(b: Backend) {
     assert_eq!(second.frame().await, None, "then the connection ends");
 }
 
+/// `shutdown`: new requests get 503, buffered pushes are flushed to
+/// WebSockets and held polls, a POST's reply still arrives within the
+/// drain, WebSockets close with 1001, and the event stream ends.
+async fn a_graceful_shutdown_loses_nothing_it_held(b: Backend) {
+    let mut opts = echo::options();
+    opts.config.send_buf_ws = Duration::from_secs(10);
+    opts.config.send_buf_ajax = Duration::from_secs(10);
+    let (s, events) = start_raw(b, opts).await;
+    let (mut ws, _) = Ws::open(s.addr, "client-id=a").await;
+    let hs = get(s.addr, "/chsk?client-id=b&handshake%3F=true", "").await;
+    assert_eq!(hs.status, 200);
+    let addr = s.addr;
+    let poll = smol::spawn(async move { get(addr, "/chsk?client-id=b", "").await });
+    let post =
+        smol::spawn(
+            async move { post_form(addr, &ppstr("c", "[[:echo/echo 9] :ajax]"), "").await },
+        );
+    // The POST's event, held by the "handler" (this test) for now.
+    let held = within("the POST's event", async {
+        loop {
+            let msg = events.recv().await.expect("an event");
+            if msg.id().as_str() == "echo/echo" {
+                return msg;
+            }
+        }
+    })
+    .await;
+    // The poll is held too once b is connected on Ajax.
+    within("b's poll", async {
+        while !s
+            .chsk
+            .connected_uids()
+            .ajax
+            .contains(&sente::Value::from("b"))
+        {
+            smol::future::yield_now().await;
+        }
+    })
+    .await;
+    let ev = |n: i64| sente::Event::named("t/x", n).unwrap();
+    let buffered = sente::server::SendOptions::default();
+    assert_eq!(
+        s.chsk.send(&sente::Value::from("a"), ev(1), buffered),
+        Ok(1)
+    );
+    assert_eq!(
+        s.chsk.send(&sente::Value::from("b"), ev(2), buffered),
+        Ok(1)
+    );
+    let chsk = s.chsk.clone();
+    let stopping = s.chsk.on_shutdown();
+    let shutdown = smol::spawn(async move { chsk.shutdown(Duration::from_secs(5)).await });
+    within("on_shutdown", stopping).await;
+    assert!(s.chsk.is_shutting_down());
+    let refused = get(s.addr, "/chsk?client-id=d&handshake%3F=true", "").await;
+    assert_eq!(
+        (refused.status, refused.text()),
+        (503, "Server shutting down")
+    );
+    // The buffered pushes are flushed: to the WebSocket, and to the poll.
+    assert_eq!(ws.recv().await.unwrap(), "[[[:t/x 1]] nil]");
+    let polled = within("the poll's answer", poll).await;
+    assert_eq!((polled.status, polled.text()), (200, "[[[:t/x 2]] nil]"));
+    // The handler still answers within the drain.
+    assert_eq!(held.reply(sente::Value::from(9)), Ok(true));
+    let posted = within("the POST's answer", post).await;
+    assert_eq!((posted.status, posted.text()), (200, "[9 nil]"));
+    match ws.recv_raw().await {
+        Some(Message::Close(Some(frame))) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    drop(ws);
+    within("the shutdown", shutdown).await;
+    within("the end of the event stream", async {
+        while events.recv().await.is_ok() {}
+    })
+    .await;
+}
+
 macro_rules! suite {
     ($backend:ident: $($name:ident),* $(,)?) => {
         $(
@@ -597,10 +676,10 @@ macro_rules! suite {
 }
 
 mod smol_hyper {
-    suite!(Smol: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors, a_websocket_keeps_its_request_without_the_handshake_headers, a_websocket_over_the_per_user_limit_is_closed_with_1008);
+    suite!(Smol: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors, a_websocket_keeps_its_request_without_the_handshake_headers, a_websocket_over_the_per_user_limit_is_closed_with_1008, a_graceful_shutdown_loses_nothing_it_held);
 }
 
 #[cfg(feature = "tide")]
 mod async_std_tide {
-    suite!(Tide: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors, a_websocket_keeps_its_request_without_the_handshake_headers, a_websocket_over_the_per_user_limit_is_closed_with_1008);
+    suite!(Tide: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors, a_websocket_keeps_its_request_without_the_handshake_headers, a_websocket_over_the_per_user_limit_is_closed_with_1008, a_graceful_shutdown_loses_nothing_it_held);
 }

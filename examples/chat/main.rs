@@ -193,7 +193,9 @@ fn broadcast(chsk: &ChannelSocketServer, event: &Event) {
 }
 
 fn handle(msg: ServerEventMsg) {
-    let chsk = msg.server();
+    let Some(chsk) = msg.server() else {
+        return; // the server is gone
+    };
     let result = match msg.id().as_str() {
         "chat/say" => {
             let text = msg
@@ -212,12 +214,12 @@ fn handle(msg: ServerEventMsg) {
                     (Value::keyword("at"), Value::Inst(Inst::now())),
                 ]);
                 if let Ok(event) = Event::named("chat/msg", said) {
-                    broadcast(chsk, &event);
+                    broadcast(&chsk, &event);
                 }
                 msg.reply(Value::keyword("chat/ok"))
             }
         }
-        "chat/who" => msg.reply(online(chsk)),
+        "chat/who" => msg.reply(online(&chsk)),
         // `chat/void` is never answered: the page shows the client's reply
         // timeout. Sente's own events (`chsk/uidport-open`, …) need nothing.
         _ => Ok(false),

@@ -17,7 +17,9 @@ fn pushed(x: &Value) -> Event {
 
 /// Answers one event as the echo server does.
 pub(crate) fn handle(msg: ServerEventMsg) {
-    let chsk = msg.server();
+    let Some(chsk) = msg.server() else {
+        return; // the server is gone
+    };
     let data = msg.data();
     let result = match msg.id().as_str() {
         "echo/echo" => msg.reply(data.clone()),

@@ -11,7 +11,9 @@ use std::time::Instant;
 use crate::runtime::{BoxFuture, Runtime};
 
 pub use client::{MAX_IDLE_CONNECTIONS, SmolClientTransport};
-pub use server::{ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_MIN, Body, Request, Response, handle, serve};
+pub use server::{
+    ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_MIN, Body, Request, Response, handle, serve, serve_until,
+};
 
 /// Runs tasks on smol's global executor (sized by `SMOL_THREADS`, default 1)
 /// and timers on `async-io`.

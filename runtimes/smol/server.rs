@@ -74,13 +74,22 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
                         }
                     })
                     .detach();
-                    hyper::Response::builder()
-                        .status(hyper::StatusCode::SWITCHING_PROTOCOLS)
-                        .header(hyper::header::UPGRADE, "websocket")
-                        .header(hyper::header::CONNECTION, "Upgrade")
-                        .header("sec-websocket-accept", accept_key(key.as_bytes()))
-                        .body(Full::default())
-                        .unwrap_or_default()
+                    let mut resp = hyper::Response::new(Full::default());
+                    *resp.status_mut() = hyper::StatusCode::SWITCHING_PROTOCOLS;
+                    let headers = resp.headers_mut();
+                    headers.insert(
+                        hyper::header::UPGRADE,
+                        http::HeaderValue::from_static("websocket"),
+                    );
+                    headers.insert(
+                        hyper::header::CONNECTION,
+                        http::HeaderValue::from_static("Upgrade"),
+                    );
+                    // Base64: always a valid header value.
+                    if let Ok(accept) = http::HeaderValue::from_str(&accept_key(key.as_bytes())) {
+                        headers.insert(hyper::header::SEC_WEBSOCKET_ACCEPT, accept);
+                    }
+                    resp
                 }
             }
         }
@@ -151,10 +160,35 @@ where
     H: Fn(Request) -> F + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,
 {
+    serve_until(listener, handler, std::future::pending()).await
+}
+
+/// [`serve`] until `stop` resolves, then stops accepting and returns
+/// `Ok(())`; connections already accepted go on. With
+/// [`ChannelSocketServer::on_shutdown`] as `stop`, a
+/// [`shutdown`](ChannelSocketServer::shutdown) also stops the listener.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_until<H, F>(
+    listener: TcpListener,
+    handler: H,
+    stop: impl Future<Output = ()>,
+) -> io::Result<()>
+where
+    H: Fn(Request) -> F + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
     let handler = Arc::new(handler);
     let mut backoff = ACCEPT_BACKOFF_MIN;
+    let mut stop = std::pin::pin!(stop);
     loop {
-        let stream = match listener.accept().await {
+        let accept = std::pin::pin!(listener.accept());
+        let accepted = match futures_util::future::select(accept, stop.as_mut()).await {
+            futures_util::future::Either::Left((accepted, _)) => accepted,
+            futures_util::future::Either::Right(((), _)) => return Ok(()),
+        };
+        let stream = match accepted {
             Ok((stream, _peer)) => {
                 backoff = ACCEPT_BACKOFF_MIN;
                 stream

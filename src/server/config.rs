@@ -31,17 +31,20 @@ pub struct ServerConfig {
     /// The same for Ajax, between polls
     /// (`:ms-allow-reconnect-before-close-ajax`, default 5 s).
     pub grace_ajax: Duration,
-    /// Push batches kept for one client that has no open channel right now
-    /// (an Ajax client between polls, a WebSocket client reconnecting within
-    /// the grace period), delivered when it is back. Default 256. Beyond it
-    /// the oldest batch is dropped and reported as
-    /// [`Output::PushDropped`](super::Output::PushDropped). Sente retries for
-    /// about 2–4 s and then drops silently; we keep them for the whole grace
-    /// period.
-    pub max_pending_batches: usize,
-    /// Events buffered for one user before a flush is forced (default 1024):
-    /// bounds the memory of the send buffer between two flushes.
-    pub max_buffered_events: usize,
+    /// The bytes of push batches kept for one client that has no open
+    /// channel right now (an Ajax client between polls, a WebSocket client
+    /// reconnecting within the grace period), delivered when it is back.
+    /// Default 1 MiB (each batch counts its packed size plus 64 bytes; the
+    /// newest batch is always kept). Beyond it the oldest batches are
+    /// dropped and reported as
+    /// [`Output::PushDropped`](super::Output::PushDropped). Sente retries
+    /// for about 2–4 s and then drops silently; we keep them for the whole
+    /// grace period.
+    pub max_pending_bytes: usize,
+    /// The bytes of events buffered for one user and transport before a
+    /// flush is forced (default 1 MiB, as packed): bounds the send buffer
+    /// between two flushes.
+    pub max_buffered_bytes: usize,
     /// Clients (distinct client ids) one user may have per transport at once
     /// (default 256). A connection beyond it is refused with
     /// [`ConnectError::TooManyClients`](super::ConnectError::TooManyClients).
@@ -58,8 +61,8 @@ impl Default for ServerConfig {
             send_buf_ajax: Duration::from_millis(100),
             grace_ws: Duration::from_millis(2_500),
             grace_ajax: Duration::from_millis(5_000),
-            max_pending_batches: 256,
-            max_buffered_events: 1024,
+            max_pending_bytes: 1 << 20,
+            max_buffered_bytes: 1 << 20,
             max_clients_per_uid: 256,
         }
     }
@@ -92,8 +95,8 @@ impl ServerConfig {
             return Err(ConfigError::ZeroSendBuffer);
         }
         for (name, v) in [
-            ("max_pending_batches", self.max_pending_batches),
-            ("max_buffered_events", self.max_buffered_events),
+            ("max_pending_bytes", self.max_pending_bytes),
+            ("max_buffered_bytes", self.max_buffered_bytes),
             ("max_clients_per_uid", self.max_clients_per_uid),
         ] {
             if v == 0 {

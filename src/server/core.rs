@@ -7,6 +7,7 @@ use std::time::Instant;
 use indexmap::IndexMap;
 
 use super::config::{ConfigError, ServerConfig};
+use super::pending::PendingBatches;
 use super::types::*;
 use crate::event::{Event, ids};
 use crate::packer::{PackError, Packed, PackedRef, Packer};
@@ -22,7 +23,7 @@ struct Client {
     /// long-poll timeout for an older one is stale.
     generation: ConnId,
     /// Packed push batches waiting for the client to have a channel again.
-    pending: VecDeque<(Arc<Packed>, usize)>,
+    pending: PendingBatches,
 }
 
 /// A live WebSocket.
@@ -36,9 +37,17 @@ struct WsConn {
 }
 
 /// Events buffered for one user and transport before a batch goes out.
+///
+/// Each event was packed alone, as a batch of one, when it was sent: that
+/// checked it can be packed where it sits in a batch, and is the batch when
+/// it is alone in the window (the common case), or the fallback should the
+/// whole batch fail to pack.
 #[derive(Debug)]
 struct SendBuffer {
     events: Vec<Event>,
+    singles: Vec<Arc<Packed>>,
+    /// The bytes of `singles`: about what the batch will be.
+    bytes: usize,
     serial: u64,
 }
 
@@ -225,7 +234,7 @@ impl ServerCore {
                     Client {
                         channel,
                         generation,
-                        pending: VecDeque::new(),
+                        pending: PendingBatches::default(),
                     },
                 );
             }
@@ -310,20 +319,14 @@ impl ServerCore {
             return Err(ConnectError::MissingClientId);
         }
         let client_id: Arc<str> = Arc::from(client_id);
+        let hs = wire::pack_handshake(&*self.packer, true, &uid, handshake_data)
+            .map_err(ConnectError::Handshake)?;
         let conn = self.fresh_id();
         self.attach(Transport::Ws, &uid, &client_id, Some(conn), conn)?;
-        match wire::pack_handshake(&*self.packer, true, &uid, handshake_data) {
-            Ok(hs) => self.outputs.push_back(Output::Transmit {
-                conn,
-                payload: Arc::new(hs),
-            }),
-            Err(e) => self.drop_batch(
-                &uid,
-                &client_id,
-                1,
-                DropReason::PackFailed(format!("handshake: {e}")),
-            ),
-        }
+        self.outputs.push_back(Output::Transmit {
+            conn,
+            payload: Arc::new(hs),
+        });
         self.ws_conns.insert(
             conn,
             WsConn {
@@ -479,9 +482,9 @@ impl ServerCore {
             .get(&uid)
             .is_some_and(|m| m.contains_key(&client_id));
         if handshake || !known {
-            self.attach(Transport::Ajax, &uid, &client_id, Some(conn), conn)?;
             let hs = wire::pack_handshake(&*self.packer, false, &uid, handshake_data)
-                .unwrap_or_else(|e| Packed::Text(format!("handshake pack failed: {e}")));
+                .map_err(ConnectError::Handshake)?;
+            self.attach(Transport::Ajax, &uid, &client_id, Some(conn), conn)?;
             // The answer ends this request at once: the grace period starts.
             self.detach(now, Transport::Ajax, &uid, &client_id, conn);
             return Ok(AjaxGet::Respond(Arc::new(hs)));
@@ -650,22 +653,42 @@ impl ServerCore {
         if event.is(ids::CLOSE) && !event.has_data_element() {
             return Ok(self.close_uid(&uid));
         }
+        // Pack the event alone, as it will sit in a batch, for each
+        // transport that has clients: an event that cannot be packed is
+        // refused here, to its sender, and never spoils a batch.
+        let mut singles: [Option<Arc<Packed>>; 2] = [None, None];
         let mut reached = 0;
-        for t in [Transport::Ws, Transport::Ajax] {
+        for (i, t) in [Transport::Ws, Transport::Ajax].into_iter().enumerate() {
             let n = self.client_count(t, &uid);
             if n == 0 {
                 continue;
             }
+            let single = wire::pack_push_batch(
+                &*self.packer,
+                t == Transport::Ws,
+                std::slice::from_ref(&event),
+            )
+            .map_err(SendError::Unpackable)?;
+            singles[i] = Some(Arc::new(single));
             reached += n;
+        }
+        for (i, t) in [Transport::Ws, Transport::Ajax].into_iter().enumerate() {
+            let Some(single) = singles[i].take() else {
+                continue;
+            };
             let key = (t, uid.clone());
             let serial = self.next_id;
             let buf = self.buffers.entry(key).or_insert_with(|| SendBuffer {
                 events: Vec::new(),
+                singles: Vec::new(),
+                bytes: 0,
                 serial,
             });
             let fresh = buf.events.is_empty();
+            buf.bytes += single.len();
             buf.events.push(event.clone());
-            let full = buf.events.len() >= self.config.max_buffered_events;
+            buf.singles.push(single);
+            let full = buf.bytes >= self.config.max_buffered_bytes;
             if flush || full {
                 self.flush(now, t, &uid);
             } else if fresh {
@@ -695,22 +718,37 @@ impl ServerCore {
         if buf.events.is_empty() {
             return;
         }
-        let count = buf.events.len();
-        let packed = match wire::pack_push_batch(&*self.packer, t == Transport::Ws, &buf.events) {
-            Ok(p) => Arc::new(p),
-            Err(e) => {
-                let ids: Vec<Arc<str>> = self
-                    .clients(t)
-                    .get(uid)
-                    .map(|m| m.keys().cloned().collect())
-                    .unwrap_or_default();
-                for cid in ids {
-                    self.drop_batch(uid, &cid, count, DropReason::PackFailed(e.to_string()));
+        // One batch for the window; should it fail to pack as a whole
+        // (each event packed alone, so it should not), each event goes as
+        // a batch of its own, in order: nothing is lost.
+        let batches: Vec<(Arc<Packed>, usize)> = if buf.singles.len() == 1 {
+            vec![(buf.singles[0].clone(), 1)]
+        } else {
+            match wire::pack_push_batch(&*self.packer, t == Transport::Ws, &buf.events) {
+                Ok(p) => vec![(Arc::new(p), buf.events.len())],
+                Err(e) => {
+                    tracing::warn!(%uid, events = buf.events.len(), error = %e,
+                        "a push batch did not pack; its events go one by one");
+                    buf.singles.into_iter().map(|p| (p, 1)).collect()
                 }
-                return;
             }
         };
-        let max_pending = self.config.max_pending_batches;
+        for (packed, count) in batches {
+            self.send_batch(now, t, uid, packed, count);
+        }
+    }
+
+    /// Hands one packed batch to every client of the user on `t`: written
+    /// to open channels, kept for those without one.
+    fn send_batch(
+        &mut self,
+        now: Instant,
+        t: Transport,
+        uid: &Value,
+        packed: Arc<Packed>,
+        count: usize,
+    ) {
+        let max_pending = self.config.max_pending_bytes;
         let mut dropped = Vec::new();
         let mut answered = Vec::new();
         let clients = match t {
@@ -732,12 +770,9 @@ impl ServerCore {
                         answered.push((cid.clone(), conn));
                     }
                     (_, None) => {
-                        if c.pending.len() >= max_pending {
-                            if let Some((_, n)) = c.pending.pop_front() {
-                                dropped.push((cid.clone(), n));
-                            }
+                        for n in c.pending.push(packed.clone(), count, max_pending) {
+                            dropped.push((cid.clone(), n));
                         }
-                        c.pending.push_back((packed.clone(), count));
                     }
                 }
             }
@@ -770,7 +805,7 @@ impl ServerCore {
             return;
         };
         let Some(conn) = c.channel else { return };
-        let batches: Vec<_> = c.pending.drain(..).collect();
+        let batches = c.pending.take_all();
         for (payload, _) in batches {
             self.outputs.push_back(Output::Transmit { conn, payload });
         }
@@ -794,6 +829,65 @@ impl ServerCore {
             });
         }
         conns.len()
+    }
+}
+
+impl ServerCore {
+    // ---- Shutdown -----------------------------------------------------------
+
+    /// The first step of a graceful shutdown: flushes every buffered push
+    /// and answers every held long-poll (with its batch, or
+    /// `[:chsk/timeout nil]`: the client polls again, on another node).
+    pub fn drain(&mut self, now: Instant) {
+        let buffered: Vec<(Transport, Value)> = self.buffers.keys().cloned().collect();
+        for (t, uid) in buffered {
+            self.flush(now, t, &uid);
+        }
+        let held: Vec<(Value, Arc<str>, ConnId)> = self
+            .ajax_clients
+            .iter()
+            .flat_map(|(uid, m)| {
+                m.iter()
+                    .filter_map(|(cid, c)| c.channel.map(|conn| (uid.clone(), cid.clone(), conn)))
+            })
+            .collect();
+        let Ok(timeout) = wire::pack_lp_timeout(&*self.packer).map(Arc::new) else {
+            return;
+        };
+        for (uid, cid, conn) in held {
+            self.outputs.push_back(Output::RespondPoll {
+                conn,
+                payload: timeout.clone(),
+            });
+            self.detach(now, Transport::Ajax, &uid, &cid, conn);
+        }
+    }
+
+    /// The last step of a graceful shutdown: closes every WebSocket (after
+    /// what is queued for it) with [`CloseReason::ShuttingDown`], and answers
+    /// every Ajax POST still waiting for its reply with `[:chsk/timeout nil]`.
+    pub fn close_all(&mut self) {
+        let conns: Vec<ConnId> = self.ws_conns.keys().copied().collect();
+        for conn in conns {
+            self.outputs.push_back(Output::Close {
+                conn,
+                reason: CloseReason::ShuttingDown,
+            });
+        }
+        let posts: Vec<ConnId> = self.posts.drain().collect();
+        if let Ok(timeout) = wire::pack_lp_timeout(&*self.packer).map(Arc::new) {
+            for post in posts {
+                self.outputs.push_back(Output::RespondPost {
+                    post,
+                    payload: timeout.clone(),
+                });
+            }
+        }
+    }
+
+    /// How many Ajax POSTs wait for their reply.
+    pub fn posts_awaiting_reply(&self) -> usize {
+        self.posts.len()
     }
 }
 
@@ -940,7 +1034,7 @@ impl ServerCore {
         if clients.is_empty() {
             self.clients_mut(t).remove(uid);
         }
-        for (_, n) in gone.map(|c| c.pending).unwrap_or_default() {
+        for (_, n) in gone.map(|mut c| c.pending.take_all()).unwrap_or_default() {
             self.drop_batch(uid, client_id, n, DropReason::ClientGone);
         }
         if self.recompute_uid(uid) {

@@ -1,8 +1,9 @@
 //! The async driver: a [`ServerCore`] shared by the connections' tasks and
 //! one timer task, on any [`Runtime`].
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::config::ConfigError;
 use super::core::ServerCore;
@@ -47,6 +48,12 @@ pub(crate) struct Shared {
     uids_changed: event_listener::Event,
     /// What the POST bodies being received hold.
     pub(crate) post_bodies: super::post_body::BodyBudget,
+    /// Set once [`ChannelSocketServer::shutdown`] began: new requests are refused.
+    shutting_down: std::sync::atomic::AtomicBool,
+    /// Notified when the shutdown begins.
+    shutdown_begun: event_listener::Event,
+    /// Notified whenever a request or connection ends.
+    pub(crate) conn_ended: event_listener::Event,
 }
 
 /// The channel-socket server: Sente's `make-channel-socket-server!`.
@@ -104,6 +111,12 @@ impl ConnectedUidsWatch {
 }
 
 impl Shared {
+    /// True once a shutdown began.
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the core half-updated in
         // a way that matters more than stopping the server; keep serving.
@@ -128,6 +141,9 @@ impl ChannelSocketServer {
         let shared = Arc::new(Shared {
             runtime: runtime.clone(),
             post_bodies,
+            shutting_down: std::sync::atomic::AtomicBool::new(false),
+            shutdown_begun: event_listener::Event::new(),
+            conn_ended: event_listener::Event::new(),
             options,
             state: Mutex::new(State {
                 core,
@@ -212,6 +228,114 @@ impl ChannelSocketServer {
         }
     }
 
+    /// Shuts the channel socket down gracefully, so that a node can be
+    /// replaced without losing what it held. In order:
+    ///
+    /// 1. new requests on the channel-socket path are answered 503 "Server
+    ///    shutting down" (WebSocket upgrades included), and
+    ///    [`on_shutdown`](Self::on_shutdown) resolves (give it to
+    ///    [`serve_until`](crate::runtimes::smol::serve_until) to stop
+    ///    accepting);
+    /// 2. buffered pushes are flushed, and held long-polls answered (with
+    ///    their batch, or `[:chsk/timeout nil]`, so that the client polls
+    ///    again, elsewhere);
+    /// 3. Ajax POSTs waiting for a reply get it, for up to `drain`; pushes
+    ///    and replies still go out meanwhile;
+    /// 4. every WebSocket is closed with 1001 "going away" after what is
+    ///    queued for it, and the POSTs still waiting are answered
+    ///    `[:chsk/timeout nil]`;
+    /// 5. the event stream ends once every connection has (at most about
+    ///    2 s after step 4: a peer that does not read its close is dropped).
+    ///
+    /// Clients reconnect by themselves (Sente's backoff), to another node
+    /// behind the same address. Returns when every connection has ended.
+    pub async fn shutdown(&self, drain: Duration) {
+        use std::sync::atomic::Ordering;
+        let shared = &self.shared;
+        if shared.shutting_down.swap(true, Ordering::AcqRel) {
+            return self.wait_for_connections(None).await;
+        }
+        shared.shutdown_begun.notify(usize::MAX);
+        tracing::info!(drain_ms = drain.as_millis() as u64, "shutting down");
+        let now = shared.runtime.now();
+        let events = {
+            let mut st = shared.lock();
+            st.core.drain(now);
+            self.apply(&mut st)
+        };
+        self.deliver(events).await;
+        // Let the handlers answer what they hold.
+        let deadline = now + drain;
+        loop {
+            let listener = shared.conn_ended.listen();
+            if shared.lock().core.posts_awaiting_reply() == 0 {
+                break;
+            }
+            let sleep = shared.runtime.sleep_until(deadline);
+            if let futures_util::future::Either::Left(_) =
+                futures_util::future::select(sleep, listener).await
+            {
+                break;
+            }
+        }
+        let events = {
+            let mut st = shared.lock();
+            st.core.close_all();
+            self.apply(&mut st)
+        };
+        self.deliver(events).await;
+        let grace =
+            shared.runtime.now() + super::ws_connection::CLOSE_GRACE + Duration::from_millis(500);
+        self.wait_for_connections(Some(grace)).await;
+        shared.events.close();
+        tracing::info!("shut down");
+    }
+
+    /// Waits until no request or connection is left, or `deadline`.
+    async fn wait_for_connections(&self, deadline: Option<Instant>) {
+        let shared = &self.shared;
+        loop {
+            let listener = shared.conn_ended.listen();
+            if shared.lock().routes.is_empty() {
+                return;
+            }
+            let sleep = crate::runtime::sleep_until_armed(&*shared.runtime, deadline);
+            if let futures_util::future::Either::Left(_) =
+                futures_util::future::select(sleep, listener).await
+            {
+                let left = shared.lock().routes.len();
+                tracing::warn!(
+                    connections = left,
+                    "shutdown: connections left at the deadline"
+                );
+                return;
+            }
+        }
+    }
+
+    /// A future that resolves once [`shutdown`](Self::shutdown) begins (at
+    /// once if it has), or when the server is gone. It holds the server
+    /// weakly.
+    pub fn on_shutdown(&self) -> impl Future<Output = ()> + Send + 'static {
+        let weak = Arc::downgrade(&self.shared);
+        async move {
+            loop {
+                let Some(shared) = weak.upgrade() else { return };
+                let listener = shared.shutdown_begun.listen();
+                if shared.is_shutting_down() {
+                    return;
+                }
+                drop(shared);
+                listener.await;
+            }
+        }
+    }
+
+    /// True once [`shutdown`](Self::shutdown) began.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shared.is_shutting_down()
+    }
+
     pub(crate) fn reply(&self, to: &ReplyTo, value: &Value) -> Result<bool, PackError> {
         let mut st = self.shared.lock();
         let sent = st.core.reply(to, value)?;
@@ -265,6 +389,11 @@ impl ChannelSocketServer {
                             CloseReason::Requested => {
                                 frames.push_or_abort(close_frame(1000, ""), 1000, "")
                             }
+                            CloseReason::ShuttingDown => frames.push_or_abort(
+                                close_frame(1001, "going away"),
+                                1001,
+                                "going away",
+                            ),
                             // The peer is unresponsive: what is queued
                             // for it would never be read. 1000 without a
                             // reason, as Sente on http-kit sends.
@@ -294,7 +423,7 @@ impl ChannelSocketServer {
                         transport: inc.transport,
                         request,
                         reply_to: inc.reply,
-                        server: self.clone(),
+                        server: Arc::downgrade(&self.shared),
                     });
                 }
                 Output::PushDropped {
@@ -357,5 +486,43 @@ impl ChannelSocketServer {
         if let Some(rest) = self.try_deliver(events) {
             self.shared.runtime.spawn(rest);
         }
+    }
+}
+
+#[cfg(all(test, feature = "smol", feature = "edn"))]
+mod tests {
+    use super::*;
+
+    fn post_head() -> http::request::Parts {
+        let (head, ()) = http::Request::post("/chsk?client-id=c1")
+            .body(())
+            .expect("a request")
+            .into_parts();
+        head
+    }
+
+    /// Events left unread in the stream hold the server weakly: dropping
+    /// the server and its stream frees everything.
+    #[test]
+    fn dropping_the_server_and_its_stream_frees_it_with_events_unread() {
+        smol::block_on(async {
+            let opts = ServerOptions::default().csrf(super::super::CsrfCheck::Skip);
+            let (server, events) = ChannelSocketServer::new(
+                Arc::new(crate::runtimes::smol::SmolRuntime),
+                Arc::new(crate::packer::EdnPacker::new()),
+                opts,
+            )
+            .expect("options");
+            let body = b"udt=1&client-id=c1&ppstr=%5B%5B%3Aa%2Fb%201%5D%20nil%5D";
+            for _ in 0..3 {
+                let resp = server.handle_post(post_head(), body).await;
+                assert_eq!(resp.status(), 200);
+            }
+            assert_eq!(events.len(), 3, "three events unread");
+            let weak = Arc::downgrade(&server.shared);
+            drop(server);
+            drop(events);
+            assert!(weak.upgrade().is_none(), "the server outlived its handles");
+        });
     }
 }

@@ -1,8 +1,8 @@
 //! What the application's handler receives: Sente's server event-msg.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
-use super::driver::ChannelSocketServer;
+use super::driver::{ChannelSocketServer, Shared};
 use super::request::ChskRequest;
 use super::types::{ReplyTo, Transport};
 use crate::event::{Event, EventId};
@@ -26,7 +26,9 @@ pub struct ServerEventMsg {
     pub(crate) transport: Transport,
     pub(crate) request: Option<Arc<ChskRequest>>,
     pub(crate) reply_to: Option<ReplyTo>,
-    pub(crate) server: ChannelSocketServer,
+    /// Weak: events left unread in the stream must not keep the server
+    /// (its state, its timer task) alive after the application dropped it.
+    pub(crate) server: Weak<Shared>,
 }
 
 impl ServerEventMsg {
@@ -74,20 +76,26 @@ impl ServerEventMsg {
     /// Replies to the event. Over Ajax only the first reply counts; without a
     /// reply within `lp_timeout` the client gets `:chsk/timeout`.
     ///
-    /// Returns `Ok(false)` when no reply was asked for or the connection is gone.
+    /// Returns `Ok(false)` when no reply was asked for, the connection is
+    /// gone, or the server is.
     ///
     /// # Errors
     /// [`PackError`] when the packer cannot represent `value`.
     pub fn reply(&self, value: impl Into<Value>) -> Result<bool, PackError> {
-        match &self.reply_to {
-            Some(to) => self.server.reply(to, &value.into()),
-            None => Ok(false),
+        match (&self.reply_to, self.server()) {
+            (Some(to), Some(server)) => server.reply(to, &value.into()),
+            _ => Ok(false),
         }
     }
 
     /// The server, to push to users ([`ChannelSocketServer::send`]) or read
-    /// [`connected_uids`](ChannelSocketServer::connected_uids).
-    pub fn server(&self) -> &ChannelSocketServer {
-        &self.server
+    /// [`connected_uids`](ChannelSocketServer::connected_uids); `None` once
+    /// the server is gone (every handle dropped, or shut down and its
+    /// connections ended). The event holds only a weak reference: events
+    /// left unread do not keep a dropped server alive.
+    pub fn server(&self) -> Option<ChannelSocketServer> {
+        self.server
+            .upgrade()
+            .map(|shared| ChannelSocketServer { shared })
     }
 }

@@ -55,13 +55,25 @@ fn body_response(payload: &Packed) -> HttpResponse {
     } else {
         "text/plain; charset=utf-8"
     };
-    http::Response::builder()
-        .status(200)
-        .header(http::header::CONTENT_TYPE, content_type)
-        .header(http::header::CACHE_CONTROL, "no-store")
-        .header("x-content-type-options", "nosniff")
-        .body(payload.as_bytes().to_vec())
-        .unwrap_or_default()
+    let mut resp = http::Response::new(payload.as_bytes().to_vec());
+    let headers = resp.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        http::header::X_CONTENT_TYPE_OPTIONS,
+        http::HeaderValue::from_static("nosniff"),
+    );
+    resp
+}
+
+fn shutting_down() -> HttpResponse {
+    text_response(503, "Server shutting down")
 }
 
 /// Runs `on_drop` unless disarmed: tells the core a held request went away.
@@ -80,8 +92,12 @@ impl ChannelSocketServer {
     /// handshake, or an Ajax long-poll (held until a push or `lp_timeout`).
     ///
     /// The client id is checked first (500 without one, as in Sente), then the
-    /// rejection pipeline (reject-fn, CSRF, origin, authorization).
+    /// rejection pipeline (reject-fn, CSRF, origin, authorization). Once a
+    /// [`shutdown`](Self::shutdown) began, every request is answered 503.
     pub async fn handle_get(&self, head: http::request::Parts) -> GetResponse {
+        if self.shared.is_shutting_down() {
+            return GetResponse::Respond(shutting_down());
+        }
         let req = ChskRequest::new(head);
         if req.client_id.trim().is_empty() {
             return GetResponse::Respond(text_response(500, MISSING_CLIENT_ID));
@@ -118,7 +134,10 @@ impl ChannelSocketServer {
         };
         self.deliver(events).await;
         let conn = match answer {
-            Err(e) => return GetResponse::Respond(text_response(429, &e.to_string())),
+            Err(e) => {
+                tracing::warn!(error = %e, "Ajax connection refused");
+                return GetResponse::Respond(text_response(e.http_status(), &e.to_string()));
+            }
             Ok(AjaxGet::Respond(body)) => return GetResponse::Respond(body_response(&body)),
             Ok(AjaxGet::Held(conn)) => conn,
         };
@@ -145,12 +164,15 @@ impl ChannelSocketServer {
         let events = self.apply(&mut st);
         drop(st);
         debug_assert!(events.is_empty());
+        self.shared.conn_ended.notify(usize::MAX);
     }
 
     fn forget(&self, conn: ConnId) {
         let mut st = self.shared.lock();
         st.routes.remove(&conn);
         st.requests.remove(&conn);
+        drop(st);
+        self.shared.conn_ended.notify(usize::MAX);
     }
 
     /// Handles an Ajax POST carrying one event: the form body `ppstr` (text
@@ -161,6 +183,9 @@ impl ChannelSocketServer {
     /// The adapter must refuse bodies over `max_message_size` (413) before
     /// calling this.
     pub async fn handle_post(&self, head: http::request::Parts, body: &[u8]) -> HttpResponse {
+        if self.shared.is_shutting_down() {
+            return shutting_down();
+        }
         let mut req = ChskRequest::new(head);
         let binary = req.params.get("binary?").is_some_and(|v| v != "false");
         let mut ppstr = None;
@@ -224,6 +249,8 @@ impl ChannelSocketServer {
         let mut st = self.shared.lock();
         st.routes.remove(&post);
         st.core.ajax_post_closed(post);
+        drop(st);
+        self.shared.conn_ended.notify(usize::MAX);
     }
 
     /// Serves an upgraded WebSocket until it closes: sends the handshake,
@@ -243,6 +270,13 @@ impl ChannelSocketServer {
         let closer = frames.clone();
         let now = self.shared.runtime.now();
         let mut st = self.shared.lock();
+        if self.shared.is_shutting_down() {
+            // Upgraded while the shutdown began: refused as a new request is.
+            drop(st);
+            let (code, reason) = (1001, "going away");
+            closer.push_or_abort(Outbound::Close { code, reason }, code, reason);
+            return WsConnection::new(self.clone(), None, channel, (closer, frames_rx), Vec::new());
+        }
         let (conn, events) = match st.core.ws_open(
             now,
             accept.uid,
@@ -255,15 +289,9 @@ impl ChannelSocketServer {
                 (Some(conn), self.apply(&mut st))
             }
             Err(e) => {
-                tracing::info!(error = %e, "WebSocket refused");
-                closer.push_or_abort(
-                    Outbound::Close {
-                        code: 1008,
-                        reason: "refused",
-                    },
-                    1008,
-                    "refused",
-                );
+                tracing::warn!(error = %e, "WebSocket refused");
+                let (code, reason) = (e.close_code(), "refused");
+                closer.push_or_abort(Outbound::Close { code, reason }, code, reason);
                 (None, Vec::new())
             }
         };

@@ -20,6 +20,7 @@ mod event_msg;
 mod frame_queue;
 mod http;
 mod options;
+mod pending;
 mod post_body;
 mod request;
 mod security;

@@ -83,13 +83,19 @@ impl std::fmt::Debug for Security {
     }
 }
 
-/// A plain-text response.
+/// A plain-text response. A `status` outside 100–999 is logged and
+/// answered as 500 instead.
 pub fn text_response(status: u16, body: &str) -> HttpResponse {
-    http::Response::builder()
-        .status(status)
-        .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(body.as_bytes().to_vec())
-        .unwrap_or_default()
+    let mut resp = http::Response::new(body.as_bytes().to_vec());
+    *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or_else(|_| {
+        tracing::error!(status, "not an HTTP status; answering 500");
+        http::StatusCode::INTERNAL_SERVER_ERROR
+    });
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
 }
 
 impl Default for Security {

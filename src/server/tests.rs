@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::edn;
 use crate::event::Event;
-use crate::packer::{EdnPacker, Packed, PackedRef};
+use crate::packer::{EdnPacker, PackError, Packed, PackedRef};
 use crate::value::Value;
 
 struct Sim {
@@ -299,7 +299,9 @@ fn a_push_reaches_every_tab_of_the_user_packed_once() {
 #[test]
 fn the_buffer_bound_forces_a_flush() {
     let mut s = Sim::with(ServerConfig {
-        max_buffered_events: 3,
+        // Each event packs alone as `[[[:a/b 0]] nil]`: 16 bytes; the
+        // third reaches the bound.
+        max_buffered_bytes: 48,
         ..ServerConfig::default()
     });
     let a = s.ws("u", "c");
@@ -477,7 +479,8 @@ fn pushes_wait_for_a_ws_client_reconnecting_within_the_grace() {
 #[test]
 fn pending_batches_are_bounded_and_dropped_loudly() {
     let mut s = Sim::with(ServerConfig {
-        max_pending_batches: 2,
+        // Two batches of one event: 2 × (16 + 64) bytes.
+        max_pending_bytes: 160,
         ..ServerConfig::default()
     });
     let a = s.ws("u", "c");
@@ -812,4 +815,54 @@ fn config_is_validated_like_sente() {
     };
     assert_eq!(bad.validate(), Err(ConfigError::ZeroSendBuffer));
     assert_eq!(ServerConfig::default().ws_idle_window(), Some(ms(12_500)));
+}
+
+/// An event that cannot be packed where it sits in a batch is refused to
+/// its sender, and the other events of the same window still go out.
+#[test]
+fn an_unpackable_event_is_refused_at_send_and_spoils_no_batch() {
+    let mut s = Sim::with(ServerConfig::default());
+    let a = s.ws("u", "c");
+    s.drain();
+    let uid = Value::from("u");
+    // Data that reads within the bound (254 levels) but sits two levels
+    // deeper in a batch: too deep to pack there.
+    let mut deep = Value::Nil;
+    for _ in 0..254 {
+        deep = Value::vector([deep]);
+    }
+    s.core
+        .send(s.now, &uid, Event::named("a/ok", 1).unwrap(), false)
+        .unwrap();
+    assert!(matches!(
+        s.core
+            .send(s.now, &uid, Event::named("a/deep", deep).unwrap(), false),
+        Err(SendError::Unpackable(PackError::TooDeep { .. }))
+    ));
+    s.core
+        .send(s.now, &uid, Event::named("a/ok", 2).unwrap(), false)
+        .unwrap();
+    s.advance(ms(30));
+    assert_eq!(frames(&s.drain(), a), ["[[[:a/ok 1] [:a/ok 2]] nil]"]);
+}
+
+/// The handshake is packed before the client is registered: a uid the
+/// packer cannot represent refuses the connection, and leaves nothing behind.
+#[test]
+fn an_unpackable_handshake_refuses_the_connection() {
+    let mut s = Sim::with(ServerConfig::default());
+    let mut deep = Value::Nil;
+    for _ in 0..300 {
+        deep = Value::vector([deep]);
+    }
+    assert!(matches!(
+        s.core.ws_open(s.now, deep.clone(), "c", &Value::Nil),
+        Err(ConnectError::Handshake(_))
+    ));
+    assert!(matches!(
+        s.core.ajax_get(s.now, Value::from("u"), "c", true, &deep),
+        Err(ConnectError::Handshake(_))
+    ));
+    assert!(s.drain().is_empty());
+    assert!(s.core.connected_uids().any.is_empty());
 }

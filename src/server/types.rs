@@ -79,6 +79,9 @@ pub enum CloseReason {
     PingTimeout,
     /// The application closed the user's connections ([`close_uid`](super::ServerCore::close_uid)).
     Requested,
+    /// The server is shutting down ([`close_all`](super::ServerCore::close_all)):
+    /// close frame 1001 "going away", after what is queued.
+    ShuttingDown,
 }
 
 /// Why a push batch will never reach a client.
@@ -170,6 +173,33 @@ pub enum ConnectError {
         "Client's Ring request doesn't have a client id. Does your server have the necessary keyword Ring middleware (`wrap-params` & `wrap-keyword-params`)?"
     )]
     MissingClientId,
+    /// The handshake cannot be packed: the user id or the handshake data
+    /// has no representation in the server's packer. The driver answers
+    /// 500 (Ajax) or closes with 1011 (WebSocket).
+    #[error("the handshake cannot be packed: {0}")]
+    Handshake(crate::packer::PackError),
+}
+
+impl ConnectError {
+    /// The HTTP status an Ajax request refused for this reason is answered
+    /// with: 429 for too many clients, 400 for a missing client id, 500 for
+    /// a handshake that cannot be packed.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::TooManyClients { .. } => 429,
+            Self::MissingClientId => 400,
+            Self::Handshake(_) => 500,
+        }
+    }
+
+    /// The WebSocket close code for this refusal: 1008 (policy), or 1011
+    /// (a server error) for a handshake that cannot be packed.
+    pub fn close_code(&self) -> u16 {
+        match self {
+            Self::Handshake(_) => 1011,
+            _ => 1008,
+        }
+    }
 }
 
 /// Why a push was refused.
@@ -179,6 +209,12 @@ pub enum SendError {
     /// `:sente/nil-uid` for anonymous connections.
     #[error("cannot send to a nil user id; anonymous connections share the uid :sente/nil-uid")]
     NilUid,
+    /// The server's packer cannot pack the event where it sits in a push
+    /// batch (`[[event …] nil]`: two levels below the top), e.g. data nested
+    /// deeper than the packer's bound less those levels, or a value the
+    /// format has no representation for. Nothing was queued.
+    #[error("the event cannot be packed in a push batch: {0}")]
+    Unpackable(crate::packer::PackError),
 }
 
 /// The answer to an Ajax GET.

@@ -22,7 +22,7 @@ use crate::runtime::BoxFuture;
 /// Messages read in one poll before other tasks get a turn.
 const MESSAGES_PER_POLL: usize = 32;
 /// How long the writer may go on (to send a close frame) once the reader ended.
-const CLOSE_GRACE: Duration = Duration::from_secs(2);
+pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// The future [`ChannelSocketServer::serve_websocket`] returns.
 pub(crate) struct WsConnection<C> {
@@ -263,6 +263,7 @@ impl<C> WsConnection<C> {
                 self.server.apply(&mut st)
             };
             self.server.deliver_detached(events);
+            shared.conn_ended.notify(usize::MAX);
         }
     }
 }
