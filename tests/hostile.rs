@@ -5,84 +5,18 @@
 //! an event) and keep serving.
 
 #![cfg(all(feature = "smol", feature = "edn"))]
+#[path = "server/canary.rs"]
+mod canary;
 #[path = "server/harness.rs"]
 mod harness;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use canary::Canary;
 use harness::*;
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::net::TcpStream;
-
-/// The longest a canary round-trip may take while an attack runs (generous:
-/// the machine is shared; a stall means the server stopped serving others).
-const CANARY_STALL: Duration = Duration::from_secs(3);
-
-/// A well-behaved client echoing in a loop on its own WebSocket.
-struct Canary {
-    stop: Arc<AtomicBool>,
-    task: smol::Task<Result<u64, String>>,
-    worst_ms: Arc<AtomicU64>,
-}
-
-impl Canary {
-    async fn start(addr: SocketAddr) -> Canary {
-        let (mut ws, _) = Ws::open(addr, "uid=canary&client-id=canary-1").await;
-        let stop = Arc::new(AtomicBool::new(false));
-        let worst_ms = Arc::new(AtomicU64::new(0));
-        let (stop2, worst2) = (stop.clone(), worst_ms.clone());
-        let task = smol::spawn(async move {
-            let mut n = 0u64;
-            while !stop2.load(Ordering::Acquire) {
-                let at = Instant::now();
-                ws.send(&format!(r#"[[:echo/echo {n}] "cn{n:04}"]"#)).await;
-                let expect = format!(r#"[{n} "cn{n:04}"]"#);
-                let got = smol::future::or(
-                    async {
-                        loop {
-                            match ws.recv().await {
-                                Some(f) if f == "[:chsk/ws-ping nil]" => continue,
-                                other => return other,
-                            }
-                        }
-                    },
-                    async {
-                        smol::Timer::after(CANARY_STALL).await;
-                        None
-                    },
-                )
-                .await;
-                if got.as_deref() != Some(expect.as_str()) {
-                    return Err(format!("canary round-trip {n}: got {got:?}"));
-                }
-                worst2.fetch_max(at.elapsed().as_millis() as u64, Ordering::AcqRel);
-                n += 1;
-                smol::Timer::after(Duration::from_millis(5)).await;
-            }
-            Ok(n)
-        });
-        Canary {
-            stop,
-            task,
-            worst_ms,
-        }
-    }
-
-    /// Stops the canary; fails the test if it saw an error or a stall.
-    async fn check(self) {
-        self.stop.store(true, Ordering::Release);
-        let n = self.task.await.unwrap_or_else(|e| panic!("{e}"));
-        assert!(n > 0, "the canary made no round-trip");
-        let worst = self.worst_ms.load(Ordering::Acquire);
-        assert!(
-            worst < CANARY_STALL.as_millis() as u64,
-            "the canary stalled {worst} ms"
-        );
-    }
-}
 
 /// Writes `raw` and reads the response head (the connection stays open
 /// for writing: the body may never come).
