@@ -22,8 +22,10 @@
 //! # }
 //! ```
 
-use crate::server::{ChannelSocketServer, GetResponse, HttpResponse, text_response};
-use crate::ws::{WsChannel, accept_key};
+use crate::server::{
+    ChannelSocketServer, GetResponse, HttpResponse, is_websocket_upgrade, text_response,
+};
+use crate::ws::{WsChannel, check_upgrade};
 
 /// A tide endpoint serving the channel socket (mount it for GET and POST).
 #[derive(Debug, Clone)]
@@ -74,34 +76,38 @@ impl<State: Clone + Send + Sync + 'static> tide::Endpoint<State> for ChskEndpoin
         let max = self.chsk.options().max_message_size;
         let head = head_of(&req);
         match req.method() {
-            tide::http::Method::Get => match self.chsk.handle_get(head).await {
-                GetResponse::Respond(resp) => Ok(to_tide(resp)),
-                GetResponse::Upgrade(accept) => {
-                    let Some(key) = req
-                        .header("sec-websocket-key")
-                        .map(|k| k.as_str().to_owned())
-                    else {
-                        return Ok(to_tide(text_response(
-                            400,
-                            "WebSocket upgrade without Sec-WebSocket-Key",
-                        )));
-                    };
-                    let mut resp = tide::Response::new(101);
-                    resp.insert_header("upgrade", "websocket");
-                    resp.insert_header("connection", "Upgrade");
-                    resp.insert_header("sec-websocket-accept", accept_key(key.as_bytes()));
-                    let http_resp: &mut tide::http::Response = resp.as_mut();
-                    let upgrade = http_resp.recv_upgrade().await;
-                    let chsk = self.chsk.clone();
-                    async_std::task::spawn(async move {
-                        if let Some(conn) = upgrade.await {
-                            chsk.serve_websocket(accept, WsChannel::new(conn, max))
-                                .await;
-                        }
-                    });
-                    Ok(resp)
+            tide::http::Method::Get => {
+                let accept_value = if is_websocket_upgrade(&head) {
+                    match check_upgrade(&head.headers) {
+                        Ok(value) => Some(value),
+                        Err(refused) => return Ok(to_tide(refused.response())),
+                    }
+                } else {
+                    None
+                };
+                match self.chsk.handle_get(head).await {
+                    GetResponse::Respond(resp) => Ok(to_tide(resp)),
+                    GetResponse::Upgrade(accept) => {
+                        let Some(accept_value) = accept_value else {
+                            return Ok(to_tide(text_response(400, "Not a WebSocket upgrade")));
+                        };
+                        let mut resp = tide::Response::new(101);
+                        resp.insert_header("upgrade", "websocket");
+                        resp.insert_header("connection", "Upgrade");
+                        resp.insert_header("sec-websocket-accept", accept_value);
+                        let http_resp: &mut tide::http::Response = resp.as_mut();
+                        let upgrade = http_resp.recv_upgrade().await;
+                        let chsk = self.chsk.clone();
+                        async_std::task::spawn(async move {
+                            if let Some(conn) = upgrade.await {
+                                chsk.serve_websocket(accept, WsChannel::new(conn, max))
+                                    .await;
+                            }
+                        });
+                        Ok(resp)
+                    }
                 }
-            },
+            }
             tide::http::Method::Post => {
                 match self.chsk.read_post_body(&head, req.take_body()).await {
                     Ok(body) => Ok(to_tide(self.chsk.handle_post(head, &body).await)),

@@ -11,6 +11,8 @@ mod canary;
 mod harness;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use canary::Canary;
@@ -221,4 +223,318 @@ async fn data_then_close(ws: &mut RawWs) -> (usize, Option<u16>) {
             None => return (data, None),
         }
     }
+}
+
+/// A WebSocket upgrade with a version other than 13 gets 426 (with the
+/// version it takes); a missing or malformed key gets 400.
+#[test]
+fn bad_websocket_upgrades_are_refused_before_the_upgrade() {
+    smol::block_on(async {
+        let s = start_echo(Backend::Smol, |_| {}).await;
+        let upgrade = |version: &str, key: &str| {
+            format!("Upgrade: websocket\r\nConnection: Upgrade\r\n{version}{key}")
+        };
+        let key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+        let r = get(
+            s.addr,
+            "/chsk?client-id=c",
+            &upgrade("Sec-WebSocket-Version: 8\r\n", key),
+        )
+        .await;
+        assert_eq!(r.status, 426);
+        assert!(
+            r.head
+                .to_ascii_lowercase()
+                .contains("sec-websocket-version: 13"),
+            "{}",
+            r.head
+        );
+        let r = get(s.addr, "/chsk?client-id=c", &upgrade("", key)).await;
+        assert_eq!(r.status, 426);
+        let v13 = "Sec-WebSocket-Version: 13\r\n";
+        for bad_key in [
+            "",
+            "Sec-WebSocket-Key: c2hvcnQ=\r\n",
+            "Sec-WebSocket-Key: not base64!\r\n",
+        ] {
+            let r = get(s.addr, "/chsk?client-id=c", &upgrade(v13, bad_key)).await;
+            assert_eq!(r.status, 400, "{bad_key:?}");
+        }
+        // The server still upgrades good requests.
+        let (_ws, hs) = Ws::open(s.addr, "client-id=ok").await;
+        assert!(hs.contains(":chsk/handshake"), "{hs}");
+    });
+}
+
+/// A small deterministic generator for garbage.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn bytes(&mut self, max_len: usize) -> Vec<u8> {
+        let len = (self.next() as usize) % max_len;
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+
+    /// Text made of EDN's own characters, so the reader goes deep into it.
+    fn edn_text(&mut self, max_len: usize) -> String {
+        const ALPHABET: &[u8] = b"[](){}#_:^\"\\ ,;abc123/.+-eEM N\n";
+        let len = (self.next() as usize) % max_len;
+        (0..len)
+            .map(|_| ALPHABET[(self.next() as usize) % ALPHABET.len()] as char)
+            .collect()
+    }
+}
+
+/// Garbage text and binary frames to the EDN (text) packer: each is a bad
+/// package at worst; the connection stays open and keeps echoing.
+#[test]
+fn garbage_and_binary_frames_leave_the_connection_working() {
+    use async_tungstenite::tungstenite::Message;
+    smol::block_on(async {
+        let (s, events) = start_raw(Backend::Smol, echo::options()).await;
+        let bad = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = bad.clone();
+        smol::spawn(async move {
+            while let Ok(msg) = events.recv().await {
+                if msg.id().as_str() == "chsk/bad-package" {
+                    counted.fetch_add(1, Ordering::AcqRel);
+                }
+                echo::handle(msg);
+            }
+        })
+        .detach();
+        let canary = Canary::start(s.addr).await;
+        let (mut ws, _) = Ws::open(s.addr, "client-id=garbage").await;
+        let mut rng = XorShift(0x5EED_5EED_1234_5678);
+        let mut sent = 0;
+        for round in 0..10 {
+            for _ in 0..20 {
+                let frame = if rng.next() % 3 == 0 {
+                    Message::binary(rng.bytes(512))
+                } else {
+                    Message::text(rng.edn_text(512))
+                };
+                futures_util::SinkExt::send(&mut ws.0, frame)
+                    .await
+                    .expect("send");
+                sent += 1;
+            }
+            ws.send(&format!(r#"[[:echo/echo {round}] "g{round:05}"]"#))
+                .await;
+            loop {
+                let got = ws.recv().await.expect("the connection stays open");
+                if got == format!(r#"[{round} "g{round:05}"]"#) {
+                    break;
+                }
+                // Garbage that happened to be a valid event may be answered.
+            }
+        }
+        assert!(
+            bad.load(Ordering::Acquire) > sent / 2,
+            "most garbage is a bad package"
+        );
+        canary.check().await;
+    });
+}
+
+/// Ajax handshake then a held poll, as `uid`/`client_id`.
+async fn held_poll(addr: SocketAddr, uid: &str, client_id: &str) -> smol::Task<HttpResponse> {
+    let hs = get(
+        addr,
+        &format!("/chsk?client-id={client_id}&uid={uid}&handshake%3F=true"),
+        "",
+    )
+    .await;
+    assert_eq!(hs.status, 200, "{}", hs.text());
+    let path = format!("/chsk?client-id={client_id}&uid={uid}");
+    smol::spawn(async move { get(addr, &path, "").await })
+}
+
+/// Another user reusing a victim's client-id (over Ajax and WebSocket)
+/// never receives the victim's pushes: clients are kept per user.
+#[test]
+fn a_foreign_client_id_never_sees_another_users_pushes() {
+    smol::block_on(async {
+        let s = start_echo(Backend::Smol, |o| {
+            o.config.lp_timeout = Duration::from_millis(800);
+        })
+        .await;
+        let alice = held_poll(s.addr, "alice", "shared").await;
+        let mallory = held_poll(s.addr, "mallory", "shared").await;
+        let (mut mallory_ws, _) = Ws::open(s.addr, "uid=mallory&client-id=shared").await;
+        within("both polls held", async {
+            let u = |n: &str| sente::Value::from(n);
+            while !(s.chsk.connected_uids().ajax.contains(&u("alice"))
+                && s.chsk.connected_uids().ajax.contains(&u("mallory")))
+            {
+                smol::future::yield_now().await;
+            }
+        })
+        .await;
+        let flush = sente::server::SendOptions { flush: true };
+        let secret = sente::Event::named("secret/for-alice", 1).unwrap();
+        assert_eq!(
+            s.chsk.send(&sente::Value::from("alice"), secret, flush),
+            Ok(1)
+        );
+        let got = within("alice's poll", alice).await;
+        assert_eq!(got.text(), "[[[:secret/for-alice 1]] nil]");
+        let got = within("mallory's poll", mallory).await;
+        assert_eq!(
+            got.text(),
+            "[:chsk/timeout nil]",
+            "mallory's poll only times out"
+        );
+        // Mallory's WebSocket saw nothing but what it asked for.
+        mallory_ws.send(r#"[[:echo/echo "m"] "mm0001"]"#).await;
+        assert_eq!(mallory_ws.recv().await.unwrap(), r#"["m" "mm0001"]"#);
+    });
+}
+
+/// Fifty concurrent polls for one client-id: each new one answers the one
+/// it replaces with `[:chsk/timeout nil]`; one is left held, and it gets
+/// the next push.
+#[test]
+fn concurrent_polls_for_one_client_id_leave_one_held() {
+    smol::block_on(async {
+        let s = start_echo(Backend::Smol, |_| {}).await;
+        let hs = get(s.addr, "/chsk?client-id=one&uid=u&handshake%3F=true", "").await;
+        assert_eq!(hs.status, 200);
+        let (tx, rx) = async_channel::unbounded();
+        for _ in 0..50 {
+            let (addr, tx) = (s.addr, tx.clone());
+            smol::spawn(async move {
+                let _ = tx
+                    .send(get(addr, "/chsk?client-id=one&uid=u", "").await)
+                    .await;
+            })
+            .detach();
+        }
+        for _ in 0..49 {
+            let r = within("a replaced poll's answer", rx.recv())
+                .await
+                .expect("an answer");
+            assert_eq!((r.status, r.text()), (200, "[:chsk/timeout nil]"));
+        }
+        let flush = sente::server::SendOptions { flush: true };
+        let ev = sente::Event::named("t/last", 1).unwrap();
+        assert_eq!(
+            s.chsk.send(&sente::Value::from("u"), ev, flush),
+            Ok(1),
+            "one client"
+        );
+        let r = within("the held poll's answer", rx.recv())
+            .await
+            .expect("an answer");
+        assert_eq!((r.status, r.text()), (200, "[[[:t/last 1]] nil]"));
+    });
+}
+
+/// The soft limit on this process's file descriptors.
+fn fd_soft_limit() -> usize {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(1024)
+}
+
+/// Slowloris: connections that send their request headers a byte at a
+/// time, and connections that never send anything. The server closes each
+/// at its header timeout, and serves everyone else meanwhile.
+#[test]
+fn slowloris_and_idle_connections_are_closed_at_the_header_timeout() {
+    use sente::runtimes::smol::{self as chsk_smol, ServeOptions};
+    smol::block_on(async {
+        let (chsk, events) = sente::server::ChannelSocketServer::new(
+            Arc::new(sente::runtimes::smol::SmolRuntime),
+            Arc::new(sente::packer::EdnPacker::new()),
+            echo::options(),
+        )
+        .expect("options");
+        smol::spawn(async move {
+            while let Ok(msg) = events.recv().await {
+                echo::handle(msg);
+            }
+        })
+        .detach();
+        let listener = smol::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let options = ServeOptions {
+            header_read_timeout: Duration::from_secs(1),
+            ..ServeOptions::default()
+        };
+        smol::spawn(chsk_smol::serve_with(
+            listener,
+            move |req| {
+                let chsk = chsk.clone();
+                async move { chsk_smol::handle(&chsk, req).await }
+            },
+            options,
+            std::future::pending(),
+        ))
+        .detach();
+        let canary = Canary::start(addr).await;
+        // Both ends of every connection are in this process.
+        let total = 1_200.min(fd_soft_limit().saturating_sub(300) / 2);
+        let slow = total * 5 / 6;
+        assert!(total >= 100, "too few descriptors to run this test");
+        let (closed_tx, closed_rx) = async_channel::unbounded::<()>();
+        let started = Instant::now();
+        for i in 0..total {
+            let stream = TcpStream::connect(addr).await.expect("connect");
+            let tx = closed_tx.clone();
+            smol::spawn(async move {
+                let mut reader = stream.clone();
+                let mut writer = stream;
+                let request = b"GET /chsk?client-id=slow HTTP/1.1\r\nHost: x\r\nX-Pad: ";
+                let trickle = async {
+                    if i < slow {
+                        for b in request.iter().cycle() {
+                            if writer.write_all(&[*b]).await.is_err() {
+                                break;
+                            }
+                            smol::Timer::after(Duration::from_millis(100)).await;
+                        }
+                    }
+                    std::future::pending::<()>().await;
+                };
+                let closed = async {
+                    let mut buf = [0u8; 512];
+                    // The server's answer (if any) and then the end.
+                    while reader.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+                };
+                smol::future::or(closed, trickle).await;
+                let _ = tx.send(()).await;
+            })
+            .detach();
+        }
+        for _ in 0..total {
+            within(
+                "every slow or idle connection to be closed",
+                closed_rx.recv(),
+            )
+            .await
+            .expect("a close");
+        }
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_secs(1),
+            "closed before the timeout: {took:?}"
+        );
+        canary.check().await;
+        eprintln!("{total} connections ({slow} slowloris) closed in {took:?}");
+    });
 }

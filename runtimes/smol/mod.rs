@@ -12,7 +12,8 @@ use crate::runtime::{BoxFuture, Runtime};
 
 pub use client::{MAX_IDLE_CONNECTIONS, SmolClientTransport};
 pub use server::{
-    ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_MIN, Body, Request, Response, handle, serve, serve_until,
+    ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_MIN, Body, Request, Response, ServeOptions, handle, serve,
+    serve_until, serve_with,
 };
 
 /// Runs tasks on smol's global executor (sized by `SMOL_THREADS`, default 1)

@@ -12,8 +12,10 @@ use smol::net::{TcpListener, TcpStream};
 use smol_hyper::rt::{FuturesIo, SmolTimer};
 
 use super::hyper_io::{HyperIo, ReclaimedTcp};
-use crate::server::{ChannelSocketServer, GetResponse, HttpResponse, text_response};
-use crate::ws::{WsChannel, accept_key};
+use crate::server::{
+    ChannelSocketServer, GetResponse, HttpResponse, is_websocket_upgrade, text_response,
+};
+use crate::ws::{WsChannel, check_upgrade};
 
 /// The request type the server hands your handler.
 pub type Request = hyper::Request<hyper::body::Incoming>;
@@ -34,17 +36,21 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
     let max = chsk.options().max_message_size;
     match *req.method() {
         hyper::Method::GET => {
-            let key = req.headers().get("sec-websocket-key").cloned();
             let on_upgrade = hyper::upgrade::on(&mut req);
             let (head, _body) = req.into_parts();
+            let accept_value = if is_websocket_upgrade(&head) {
+                match check_upgrade(&head.headers) {
+                    Ok(value) => Some(value),
+                    Err(refused) => return to_hyper(refused.response()),
+                }
+            } else {
+                None
+            };
             match chsk.handle_get(head).await {
                 GetResponse::Respond(resp) => to_hyper(resp),
                 GetResponse::Upgrade(accept) => {
-                    let Some(key) = key else {
-                        return to_hyper(text_response(
-                            400,
-                            "WebSocket upgrade without Sec-WebSocket-Key",
-                        ));
+                    let Some(accept_value) = accept_value else {
+                        return to_hyper(text_response(400, "Not a WebSocket upgrade"));
                     };
                     let chsk = chsk.clone();
                     // This task ends once the upgrade is through; the
@@ -86,7 +92,7 @@ pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
                         http::HeaderValue::from_static("Upgrade"),
                     );
                     // Base64: always a valid header value.
-                    if let Ok(accept) = http::HeaderValue::from_str(&accept_key(key.as_bytes())) {
+                    if let Ok(accept) = http::HeaderValue::from_str(&accept_value) {
                         headers.insert(hyper::header::SEC_WEBSOCKET_ACCEPT, accept);
                     }
                     resp
@@ -179,6 +185,45 @@ where
     H: Fn(Request) -> F + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,
 {
+    serve_with(listener, handler, ServeOptions::default(), stop).await
+}
+
+/// The HTTP server's own bounds, for [`serve_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// How long a client may take to send a request's headers, counted
+    /// from the connection's start or the end of the previous response
+    /// (default 30 s). A connection past it is closed: slowloris clients
+    /// and idle connections cannot hold descriptors forever.
+    pub header_read_timeout: Duration,
+    /// The most headers a request may carry (default 100; more is answered
+    /// 431).
+    pub max_headers: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(30),
+            max_headers: 100,
+        }
+    }
+}
+
+/// [`serve_until`] with the HTTP server's bounds set by `options`.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with<H, F>(
+    listener: TcpListener,
+    handler: H,
+    options: ServeOptions,
+    stop: impl Future<Output = ()>,
+) -> io::Result<()>
+where
+    H: Fn(Request) -> F + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
     let handler = Arc::new(handler);
     let mut backoff = ACCEPT_BACKOFF_MIN;
     let mut stop = std::pin::pin!(stop);
@@ -213,6 +258,8 @@ where
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(SmolTimer::new())
+                .header_read_timeout(options.header_read_timeout)
+                .max_headers(options.max_headers)
                 .serve_connection(FuturesIo::new(stream), service)
                 .with_upgrades();
             if let Err(e) = conn.await {

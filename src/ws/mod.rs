@@ -27,7 +27,7 @@ mod channel;
 mod decoder;
 mod frame;
 
-pub use accept::accept_key;
+pub use accept::{UpgradeError, accept_key, check_upgrade};
 pub use channel::WsChannel;
 pub use decoder::{Decoded, Decoder, ProtocolError};
 
