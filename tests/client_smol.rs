@@ -5,12 +5,15 @@
 
 #[path = "server/harness.rs"]
 mod harness;
+#[path = "server/proxy.rs"]
+mod proxy;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use harness::{Backend, TestServer, start_echo, within};
+use proxy::Proxy;
 use sente::client::{
     CallbackError, ChannelSocketClient, ChskType, ClientConfig, ClientEventMsg, ClientEvents,
     ClientOptions, CloseReason, SendError, StateChange,
@@ -337,93 +340,6 @@ fn ws_only_keeps_retrying_when_websockets_are_refused() {
     });
 }
 
-/// A TCP proxy the test can cut, freeze (it keeps the connections open but
-/// forwards nothing: a silently dead server) and point at another server.
-struct Proxy {
-    addr: SocketAddr,
-    upstream: Arc<Mutex<Option<SocketAddr>>>,
-    pipes: Arc<Mutex<Vec<smol::Task<()>>>>,
-    frozen: Arc<std::sync::atomic::AtomicBool>,
-}
-
-/// Copies `from` to `to`, dropping what arrives while `frozen`.
-async fn pipe(
-    mut from: smol::net::TcpStream,
-    mut to: smol::net::TcpStream,
-    frozen: Arc<std::sync::atomic::AtomicBool>,
-) {
-    use smol::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if frozen.load(std::sync::atomic::Ordering::SeqCst) {
-            continue;
-        }
-        if to.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
-}
-
-impl Proxy {
-    async fn start(upstream: SocketAddr) -> Proxy {
-        let listener = smol::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let target = Arc::new(Mutex::new(Some(upstream)));
-        let pipes = Arc::new(Mutex::new(Vec::new()));
-        let frozen = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (t, p, f) = (target.clone(), pipes.clone(), frozen.clone());
-        smol::spawn(async move {
-            while let Ok((down, _)) = listener.accept().await {
-                let Some(up_addr) = *t.lock().unwrap() else {
-                    continue; // down: the connection is dropped at once
-                };
-                let f = f.clone();
-                let pipe = smol::spawn(async move {
-                    let Ok(up) = smol::net::TcpStream::connect(up_addr).await else {
-                        return;
-                    };
-                    let (down2, up2) = (down.clone(), up.clone());
-                    smol::future::or(pipe(down, up2, f.clone()), pipe(up, down2, f)).await;
-                });
-                p.lock().unwrap().push(pipe);
-            }
-        })
-        .detach();
-        Proxy {
-            addr,
-            upstream: target,
-            pipes,
-            frozen,
-        }
-    }
-
-    /// Keeps every connection open but forwards nothing, until `thaw`.
-    fn freeze(&self) {
-        self.frozen.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    fn thaw(&self) {
-        self.frozen
-            .store(false, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// Refuses new connections and kills the open ones.
-    fn cut(&self) {
-        *self.upstream.lock().unwrap() = None;
-        self.pipes.lock().unwrap().clear();
-    }
-
-    fn restore(&self, upstream: SocketAddr) {
-        *self.upstream.lock().unwrap() = Some(upstream);
-    }
-}
-
 async fn survives_a_server_restart(chsk_type: ChskType) {
     let first = echo_server(|_| {}).await;
     let proxy = Proxy::start(first.addr).await;
@@ -488,7 +404,7 @@ fn the_keep_alive_detects_a_silently_dead_server() {
             Some(CloseReason::WsPingTimeout)
         );
         proxy.thaw();
-        proxy.pipes.lock().unwrap().clear();
+        proxy.drop_connections();
         rec.opened().await;
         echo_once(&client, 2).await;
         client.disconnect();

@@ -299,6 +299,17 @@ impl ServerCore {
         self.clients(t).get(uid).map_or(0, IndexMap::len)
     }
 
+    /// Number of open channels of a user (WebSockets and held long-polls):
+    /// its clients that are not between polls or within a reconnect grace.
+    pub fn open_channel_count(&self, uid: &Value) -> usize {
+        [Transport::Ws, Transport::Ajax]
+            .into_iter()
+            .filter_map(|t| self.clients(t).get(uid))
+            .flat_map(|m| m.values())
+            .filter(|c| c.channel.is_some())
+            .count()
+    }
+
     // ---- WebSocket ----------------------------------------------------------
 
     /// A WebSocket upgrade was accepted: sends the handshake, registers the

@@ -215,6 +215,14 @@ impl ChannelSocketServer {
         n
     }
 
+    /// How many channels (WebSockets and held long-polls) user `uid` has
+    /// open now; clients between polls or within their reconnect grace
+    /// period are connected (see [`connected_uids`](Self::connected_uids))
+    /// but have none.
+    pub fn open_channels(&self, uid: &Value) -> usize {
+        self.shared.lock().core.open_channel_count(uid)
+    }
+
     /// Which users are connected now, by transport.
     pub fn connected_uids(&self) -> ConnectedUids {
         self.shared.lock().core.connected_uids().clone()
