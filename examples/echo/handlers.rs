@@ -4,6 +4,12 @@ use sente::server::{AllowedOrigins, CsrfCheck, SendOptions, ServerEventMsg, Serv
 use sente::{Event, Value};
 
 /// The echo server's options: CSRF skipped, all origins, uid = `uid` param or the client id.
+///
+/// **Not for production**: the user id comes from a query parameter the
+/// client chooses, so anyone can connect, poll and be pushed to as anyone.
+/// It is a test server. A real server derives the uid from its own session
+/// (see SECURITY.md: `user_id_fn` reading a `SessionUid` that your session
+/// middleware put in the request).
 pub(crate) fn options() -> ServerOptions {
     ServerOptions::default()
         .csrf(CsrfCheck::Skip)
