@@ -437,18 +437,6 @@ fn concurrent_polls_for_one_client_id_leave_one_held() {
     });
 }
 
-/// The soft limit on this process's file descriptors.
-fn fd_soft_limit() -> usize {
-    std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|l| {
-            l.lines()
-                .find(|l| l.starts_with("Max open files"))
-                .and_then(|l| l.split_whitespace().nth(3).and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(1024)
-}
-
 /// Slowloris: connections that send their request headers a byte at a
 /// time, and connections that never send anything. The server closes each
 /// at its header timeout, and serves everyone else meanwhile.

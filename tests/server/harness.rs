@@ -415,3 +415,16 @@ impl RawWs {
         }
     }
 }
+
+/// The soft limit on this process's file descriptors (tests that open many
+/// connections scale to it).
+pub fn fd_soft_limit() -> usize {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(1024)
+}
