@@ -138,10 +138,10 @@ fn unfinished_post_bodies_are_bounded_together() {
     });
 }
 
-/// Pushes big events to `uid` until the server lets the user go.
-async fn push_until_gone(s: &TestServer, uid: &str) -> usize {
+/// Pushes events of `size` bytes to `uid` until the server lets the user go.
+async fn push_until_gone(s: &TestServer, uid: &str, size: usize) -> usize {
     let uid = sente::Value::from(uid);
-    let big = sente::Value::from("x".repeat(64 * 1024));
+    let big = sente::Value::from("x".repeat(size));
     let ev = sente::Event::named("load/big", big).unwrap();
     let flush = sente::server::SendOptions { flush: true };
     let mut pushed = 0;
@@ -169,7 +169,7 @@ fn a_client_that_never_reads_is_closed_with_1008() {
         .await;
         let canary = Canary::start(s.addr).await;
         let (mut slow, _) = RawWs::open(s.addr, "uid=slow&client-id=slow-1").await;
-        let pushed = push_until_gone(&s, "slow").await;
+        let pushed = push_until_gone(&s, "slow", 64 * 1024).await;
         assert!(pushed > 16, "{pushed} pushes");
         // Reading now: what the socket buffers held, then the close frame.
         let (data, code) = data_then_close(&mut slow).await;
@@ -186,19 +186,22 @@ fn a_client_that_never_reads_is_closed_with_1008() {
 fn an_unresponsive_client_is_closed_at_its_ping_timeout() {
     smol::block_on(async {
         let s = start_echo(Backend::Smol, |o| {
-            o.max_queued_bytes = 256 << 20;
-            o.config.ws_kalive = Some(Duration::from_millis(400));
-            o.config.ws_ping_timeout = Some(Duration::from_millis(300));
+            o.max_queued_bytes = 1 << 30;
+            // Two seconds of pushing before the ping timeout: far more than
+            // the socket buffers hold (about 12 MiB on loopback here).
+            o.config.ws_kalive = Some(Duration::from_secs(2));
+            o.config.ws_ping_timeout = Some(Duration::from_secs(1));
             o.config.grace_ws = Duration::from_millis(50);
         })
         .await;
         let canary = Canary::start(s.addr).await;
         let (mut stalled, _) = RawWs::open(s.addr, "uid=stalled&client-id=stalled-1").await;
-        let pushed = push_until_gone(&s, "stalled").await;
+        let pushed = push_until_gone(&s, "stalled", 64 * 1024).await;
         // What reached the client before the close is what the socket
         // buffers held when the server gave up, not the whole backlog.
         let (data, code) = data_then_close(&mut stalled).await;
         assert_eq!(code, Some(1000));
+        eprintln!("{data} of {pushed} pushes reached the unresponsive client before its close");
         assert!(
             data < pushed / 2,
             "{data} of {pushed} pushes arrived before the close: it waited behind them"

@@ -24,7 +24,14 @@ struct Client {
     generation: ConnId,
     /// Packed push batches waiting for the client to have a channel again.
     pending: PendingBatches,
+    /// The held long-poll's timeout.
+    poll_timer: Option<TimerKey>,
+    /// The end of the grace period, while the client has no channel.
+    grace_timer: Option<TimerKey>,
 }
+
+/// A scheduled deadline's key, to cancel it.
+type TimerKey = (Instant, u64);
 
 /// A live WebSocket.
 #[derive(Debug)]
@@ -34,6 +41,8 @@ struct WsConn {
     last_inbound: Instant,
     /// Set when a server ping went out with no message since.
     ping_sent_at: Option<Instant>,
+    /// The next keep-alive check.
+    keepalive: Option<TimerKey>,
 }
 
 /// Events buffered for one user and transport before a batch goes out.
@@ -49,6 +58,8 @@ struct SendBuffer {
     /// The bytes of `singles`: about what the batch will be.
     bytes: usize,
     serial: u64,
+    /// The flush at the end of the window.
+    timer: Option<TimerKey>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +114,8 @@ pub struct ServerCore {
     ws_clients: Clients,
     ajax_clients: Clients,
     ws_conns: FastMap<ConnId, WsConn>,
-    posts: FastSet<ConnId>,
+    /// POSTs waiting for their reply, with their timeout.
+    posts: FastMap<ConnId, TimerKey>,
     buffers: FastMap<(Transport, Value), SendBuffer>,
     timers: BTreeMap<(Instant, u64), Timer>,
     outputs: VecDeque<Output>,
@@ -131,7 +143,7 @@ impl ServerCore {
             ws_clients: FastMap::default(),
             ajax_clients: FastMap::default(),
             ws_conns: FastMap::default(),
-            posts: FastSet::default(),
+            posts: FastMap::default(),
             buffers: FastMap::default(),
             timers: BTreeMap::new(),
             outputs: VecDeque::new(),
@@ -156,10 +168,19 @@ impl ServerCore {
         id
     }
 
-    fn schedule(&mut self, at: Instant, timer: Timer) {
+    fn schedule(&mut self, at: Instant, timer: Timer) -> TimerKey {
         let seq = self.next_id;
         self.next_id += 1;
         self.timers.insert((at, seq), timer);
+        (at, seq)
+    }
+
+    /// Cancels a deadline that is no longer needed (its owner went away
+    /// first), so timers never outlive what they are for.
+    fn cancel(&mut self, key: Option<TimerKey>) {
+        if let Some(key) = key {
+            self.timers.remove(&key);
+        }
     }
 
     fn clients_mut(&mut self, t: Transport) -> &mut Clients {
@@ -217,6 +238,11 @@ impl ServerCore {
             Some(c) => {
                 c.channel = channel;
                 c.generation = generation;
+                // Back within its grace, or a poll replacing a poll.
+                let stale = [c.grace_timer.take(), c.poll_timer.take()];
+                for key in stale.into_iter().flatten() {
+                    self.timers.remove(&key);
+                }
             }
             None if full => {
                 if clients.is_empty() {
@@ -235,6 +261,8 @@ impl ServerCore {
                         channel,
                         generation,
                         pending: PendingBatches::default(),
+                        poll_timer: None,
+                        grace_timer: None,
                     },
                 );
             }
@@ -299,6 +327,23 @@ impl ServerCore {
         self.clients(t).get(uid).map_or(0, IndexMap::len)
     }
 
+    /// What the core holds now (the driver's fields left at 0).
+    pub fn stats(&self) -> ServerStats {
+        let count = |c: &Clients| c.values().map(IndexMap::len).sum();
+        ServerStats {
+            connected_uids: self.connected.any.len(),
+            ws_clients: count(&self.ws_clients),
+            ajax_clients: count(&self.ajax_clients),
+            ws_connections: self.ws_conns.len(),
+            posts_awaiting_reply: self.posts.len(),
+            send_buffers: self.buffers.len(),
+            timers: self.timers.len(),
+            routes: 0,
+            requests: 0,
+            post_body_bytes: 0,
+        }
+    }
+
     /// Number of open channels of a user (WebSockets and held long-polls):
     /// its clients that are not between polls or within a reconnect grace.
     pub fn open_channel_count(&self, uid: &Value) -> usize {
@@ -345,10 +390,11 @@ impl ServerCore {
                 client_id: client_id.clone(),
                 last_inbound: now,
                 ping_sent_at: None,
+                keepalive: None,
             },
         );
         if let Some(window) = self.config.ws_idle_window() {
-            self.schedule(now + window, Timer::KeepAlive { conn });
+            self.schedule_keep_alive(now + window, conn);
         }
         self.deliver_pending(Transport::Ws, &uid, &client_id);
         if self.connect_uid(Transport::Ws, &uid) {
@@ -429,6 +475,7 @@ impl ServerCore {
         let Some(c) = self.ws_conns.remove(&conn) else {
             return;
         };
+        self.cancel(c.keepalive);
         self.detach(now, Transport::Ws, &c.uid, &c.client_id, conn);
     }
 
@@ -457,7 +504,9 @@ impl ServerCore {
         }
         client.channel = None;
         let generation = client.generation;
-        self.schedule(
+        let poll_timer = client.poll_timer.take();
+        self.cancel(poll_timer);
+        let key = self.schedule(
             now + grace,
             Timer::Grace {
                 transport: t,
@@ -466,6 +515,13 @@ impl ServerCore {
                 generation,
             },
         );
+        if let Some(c) = self
+            .clients_mut(t)
+            .get_mut(uid)
+            .and_then(|m| m.get_mut(client_id))
+        {
+            c.grace_timer = Some(key);
+        }
     }
 
     // ---- Ajax ---------------------------------------------------------------
@@ -529,14 +585,21 @@ impl ServerCore {
             self.detach(now, Transport::Ajax, &uid, &client_id, conn);
             return Ok(AjaxGet::Respond(batch));
         }
-        self.schedule(
+        let key = self.schedule(
             now + self.config.lp_timeout,
             Timer::LongPoll {
-                uid,
-                client_id,
+                uid: uid.clone(),
+                client_id: client_id.clone(),
                 conn,
             },
         );
+        if let Some(c) = self
+            .ajax_clients
+            .get_mut(&uid)
+            .and_then(|m| m.get_mut(&client_id))
+        {
+            c.poll_timer = Some(key);
+        }
         Ok(AjaxGet::Held(conn))
     }
 
@@ -581,8 +644,8 @@ impl ServerCore {
             self.emit_event(msg.event, &uid, &client_id, Transport::Ajax, post, None);
             return Ok(AjaxPost::Respond(Arc::new(dummy)));
         }
-        self.posts.insert(post);
-        self.schedule(now + self.config.lp_timeout, Timer::PostReply { post });
+        let key = self.schedule(now + self.config.lp_timeout, Timer::PostReply { post });
+        self.posts.insert(post, key);
         self.emit_event(
             msg.event,
             &uid,
@@ -596,7 +659,8 @@ impl ServerCore {
 
     /// A POST waiting for its reply went away; a later reply is dropped.
     pub fn ajax_post_closed(&mut self, post: ConnId) {
-        self.posts.remove(&post);
+        let key = self.posts.remove(&post);
+        self.cancel(key);
     }
 
     /// Replies to an event. Over WebSocket the reply goes at once as
@@ -621,11 +685,12 @@ impl ServerCore {
                 Ok(true)
             }
             ReplyTo::Ajax { post } => {
-                if !self.posts.contains(post) {
+                if !self.posts.contains_key(post) {
                     return Ok(false);
                 }
                 let packed = wire::pack_ajax_reply(&*self.packer, value)?;
-                self.posts.remove(post);
+                let key = self.posts.remove(post);
+                self.cancel(key);
                 self.outputs.push_back(Output::RespondPost {
                     post: *post,
                     payload: Arc::new(packed),
@@ -689,12 +754,16 @@ impl ServerCore {
             };
             let key = (t, uid.clone());
             let serial = self.next_id;
-            let buf = self.buffers.entry(key).or_insert_with(|| SendBuffer {
-                events: Vec::new(),
-                singles: Vec::new(),
-                bytes: 0,
-                serial,
-            });
+            let buf = self
+                .buffers
+                .entry(key.clone())
+                .or_insert_with(|| SendBuffer {
+                    events: Vec::new(),
+                    singles: Vec::new(),
+                    bytes: 0,
+                    serial,
+                    timer: None,
+                });
             let fresh = buf.events.is_empty();
             buf.bytes += single.len();
             buf.events.push(event.clone());
@@ -708,7 +777,7 @@ impl ServerCore {
                     Transport::Ws => self.config.send_buf_ws,
                     Transport::Ajax => self.config.send_buf_ajax,
                 };
-                self.schedule(
+                let timer = self.schedule(
                     now + delay,
                     Timer::Flush {
                         transport: t,
@@ -716,6 +785,9 @@ impl ServerCore {
                         serial,
                     },
                 );
+                if let Some(buf) = self.buffers.get_mut(&key) {
+                    buf.timer = Some(timer);
+                }
             }
         }
         Ok(reached)
@@ -726,6 +798,7 @@ impl ServerCore {
         let Some(buf) = self.buffers.remove(&(t, uid.clone())) else {
             return;
         };
+        self.cancel(buf.timer);
         if buf.events.is_empty() {
             return;
         }
@@ -885,9 +958,12 @@ impl ServerCore {
                 reason: CloseReason::ShuttingDown,
             });
         }
-        let posts: Vec<ConnId> = self.posts.drain().collect();
+        let posts: Vec<(ConnId, TimerKey)> = self.posts.drain().collect();
+        for (_, key) in &posts {
+            self.timers.remove(key);
+        }
         if let Ok(timeout) = wire::pack_lp_timeout(&*self.packer).map(Arc::new) {
-            for post in posts {
+            for (post, _) in posts {
                 self.outputs.push_back(Output::RespondPost {
                     post,
                     payload: timeout.clone(),
@@ -966,7 +1042,7 @@ impl ServerCore {
                 }
             }
             Timer::PostReply { post } => {
-                if self.posts.remove(&post) {
+                if self.posts.remove(&post).is_some() {
                     if let Ok(t) = wire::pack_lp_timeout(&*self.packer) {
                         self.outputs.push_back(Output::RespondPost {
                             post,
@@ -1007,7 +1083,7 @@ impl ServerCore {
         }
         let idle_until = c.last_inbound + window;
         if now < idle_until {
-            self.schedule(idle_until, Timer::KeepAlive { conn });
+            self.schedule_keep_alive(idle_until, conn);
             return;
         }
         match wire::pack_server_ping(&*self.packer) {
@@ -1020,12 +1096,21 @@ impl ServerCore {
         match self.config.ws_ping_timeout {
             Some(p) => {
                 c.ping_sent_at = Some(now);
-                self.schedule(now + p, Timer::KeepAlive { conn });
+                self.schedule_keep_alive(now + p, conn);
             }
             None => {
                 c.last_inbound = now; // ping again a full window from now
-                self.schedule(now + window, Timer::KeepAlive { conn });
+                self.schedule_keep_alive(now + window, conn);
             }
+        }
+    }
+
+    /// Schedules the connection's next keep-alive check, remembering it so
+    /// that the connection's close cancels it.
+    fn schedule_keep_alive(&mut self, at: Instant, conn: ConnId) {
+        let key = self.schedule(at, Timer::KeepAlive { conn });
+        if let Some(c) = self.ws_conns.get_mut(&conn) {
+            c.keepalive = Some(key);
         }
     }
 

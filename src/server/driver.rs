@@ -223,6 +223,19 @@ impl ChannelSocketServer {
         self.shared.lock().core.open_channel_count(uid)
     }
 
+    /// What the server holds now: clients, connections, timers, buffers,
+    /// routes and POST bodies (for monitoring, and to check that all of it
+    /// returns to zero once the clients are gone).
+    pub fn stats(&self) -> ServerStats {
+        let st = self.shared.lock();
+        ServerStats {
+            routes: st.routes.len(),
+            requests: st.requests.len(),
+            post_body_bytes: self.shared.post_bodies.held(),
+            ..st.core.stats()
+        }
+    }
+
     /// Which users are connected now, by transport.
     pub fn connected_uids(&self) -> ConnectedUids {
         self.shared.lock().core.connected_uids().clone()

@@ -40,7 +40,7 @@ pub use security::{
 };
 pub use types::{
     AjaxGet, AjaxPost, CloseReason, ConnId, ConnectError, ConnectedUids, DropReason, Incoming,
-    Output, ReplyTo, SendError, Transport,
+    Output, ReplyTo, SendError, ServerStats, Transport,
 };
 
 #[cfg(test)]

@@ -866,3 +866,59 @@ fn an_unpackable_handshake_refuses_the_connection() {
     assert!(s.drain().is_empty());
     assert!(s.core.connected_uids().any.is_empty());
 }
+
+/// Every deadline is cancelled when what it was for goes first: closed
+/// WebSockets, answered polls and POSTs, flushed buffers and clients back
+/// within their grace leave no timer behind (churn cannot pile them up).
+#[test]
+fn no_timer_outlives_what_it_is_for() {
+    let mut s = Sim::with(ServerConfig::default());
+    let uid = Value::from("u");
+    // A WebSocket that comes back within its grace, then leaves.
+    let a = s.ws("u", "c");
+    s.core.ws_closed(s.now, a);
+    let b = s.ws("u", "c");
+    assert_eq!(s.core.stats().timers, 1, "only b's keep-alive");
+    // A buffered push flushed early (flush) cancels its window's timer.
+    s.core
+        .send(s.now, &uid, Event::named("a/b", 1).unwrap(), false)
+        .unwrap();
+    s.core
+        .send(s.now, &uid, Event::named("a/b", 2).unwrap(), true)
+        .unwrap();
+    assert_eq!(s.core.stats().timers, 1);
+    s.core.ws_closed(s.now, b);
+    assert_eq!(s.core.stats().timers, 1, "only the grace");
+    s.advance(ms(2_500));
+    assert_eq!(s.core.stats().timers, 0);
+    // Ajax: a poll answered by a push, a POST answered by its reply.
+    s.core
+        .ajax_get(s.now, uid.clone(), "p", true, &Value::Nil)
+        .unwrap();
+    let held = s
+        .core
+        .ajax_get(s.now, uid.clone(), "p", false, &Value::Nil)
+        .unwrap();
+    assert!(matches!(held, AjaxGet::Held(_)));
+    s.core
+        .send(s.now, &uid, Event::named("a/b", 3).unwrap(), true)
+        .unwrap();
+    let post = s
+        .core
+        .ajax_post(s.now, uid.clone(), "p", PackedRef::Text("[[:a/q 1] :ajax]"))
+        .unwrap();
+    let AjaxPost::AwaitReply(post) = post else {
+        panic!("a reply is awaited")
+    };
+    s.core
+        .reply(&ReplyTo::Ajax { post }, &Value::from(1))
+        .unwrap();
+    s.drain();
+    assert_eq!(
+        s.core.stats().timers,
+        1,
+        "only p's grace after its answered poll"
+    );
+    s.advance(ms(5_000));
+    assert_eq!(s.core.stats(), ServerStats::default());
+}

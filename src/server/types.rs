@@ -155,6 +155,33 @@ pub struct ConnectedUids {
     pub any: Set,
 }
 
+/// What the server holds right now, for monitoring and leak checks
+/// ([`ChannelSocketServer::stats`](super::ChannelSocketServer::stats)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServerStats {
+    /// Users with a WebSocket or Ajax client (Sente's `connected-uids :any`).
+    pub connected_uids: usize,
+    /// WebSocket clients (client ids), open or within their grace period.
+    pub ws_clients: usize,
+    /// Ajax clients, polling or between polls.
+    pub ajax_clients: usize,
+    /// Open WebSocket connections.
+    pub ws_connections: usize,
+    /// Ajax POSTs waiting for their reply.
+    pub posts_awaiting_reply: usize,
+    /// Users with pushes buffered for the next batch.
+    pub send_buffers: usize,
+    /// Scheduled deadlines (flushes, keep-alives, long-polls, graces).
+    pub timers: usize,
+    /// Requests and connections the driver routes to (WebSockets, held
+    /// polls, POSTs awaiting replies); 0 for the bare core.
+    pub routes: usize,
+    /// Requests kept for the events of open connections; 0 for the bare core.
+    pub requests: usize,
+    /// Bytes held by POST bodies being received; 0 for the bare core.
+    pub post_body_bytes: usize,
+}
+
 /// Why a connection was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectError {
@@ -240,5 +267,3 @@ pub enum AjaxPost {
 /// A hash map with foldhash (randomly seeded per process): the server's
 /// per-connection maps are on every message's path, where SipHash costs.
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-/// A hash set with foldhash, as [`FastMap`].
-pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
