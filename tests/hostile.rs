@@ -529,3 +529,73 @@ fn slowloris_and_idle_connections_are_closed_at_the_header_timeout() {
         eprintln!("{total} connections ({slow} slowloris) closed in {took:?}");
     });
 }
+
+/// With origins restricted, a cross-origin WebSocket upgrade (or one with
+/// neither Origin nor Referer) is refused before the upgrade: cross-site
+/// WebSocket hijacking.
+#[test]
+fn a_cross_origin_websocket_upgrade_is_refused() {
+    use sente::server::{AllowedOrigins, CsrfCheck, ServerOptions};
+    smol::block_on(async {
+        let opts = ServerOptions::default()
+            .csrf(CsrfCheck::Skip)
+            .allowed_origins(AllowedOrigins::Only(vec!["http://site.com".into()]));
+        let s = start_with(Backend::Smol, opts, |_| {}).await;
+        let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+        for (origin, status) in [
+            ("Origin: http://evil.com\r\n", 403),
+            ("Origin: http://site.com.evil.com\r\n", 403),
+            ("Referer: http://site.com.evil.com/x\r\n", 403),
+            ("", 403),
+        ] {
+            let r = get(s.addr, "/chsk?client-id=c", &format!("{upgrade}{origin}")).await;
+            assert_eq!(
+                (r.status, r.text()),
+                (status, "Unauthorized origin"),
+                "{origin:?}"
+            );
+        }
+        let (status, _, _) = http_head(
+            s.addr,
+            &format!("GET /chsk?client-id=c HTTP/1.1\r\nHost: x\r\n{upgrade}Origin: http://site.com\r\n\r\n"),
+        )
+        .await;
+        assert_eq!(status, 101);
+    });
+}
+
+/// A client-id reused by another user while its first user is within its
+/// reconnect grace: the pushes kept for the first user stay with it, and
+/// the other user's connection gets none of them.
+#[test]
+fn a_client_id_reused_by_another_user_gets_nothing_of_the_first() {
+    smol::block_on(async {
+        let s = start_echo(Backend::Smol, |_| {}).await;
+        let alice = sente::Value::from("alice");
+        let (ws, _) = Ws::open(s.addr, "uid=alice&client-id=X").await;
+        drop(ws);
+        within("alice's channel to close", async {
+            while s.chsk.open_channels(&alice) > 0 {
+                smol::future::yield_now().await;
+            }
+        })
+        .await;
+        let (mut mallory, hs) = Ws::open(s.addr, "uid=mallory&client-id=X").await;
+        assert!(hs.contains(r#""mallory""#), "{hs}");
+        let flush = sente::server::SendOptions { flush: true };
+        let secret = sente::Event::named("secret/for-alice", 1).unwrap();
+        assert_eq!(
+            s.chsk.send(&alice, secret, flush),
+            Ok(1),
+            "kept for alice's X"
+        );
+        mallory.send(r#"[[:echo/echo "m"] "mm0001"]"#).await;
+        assert_eq!(
+            mallory.recv().await.unwrap(),
+            r#"["m" "mm0001"]"#,
+            "no push first"
+        );
+        let (mut back, _) = Ws::open(s.addr, "uid=alice&client-id=X").await;
+        assert_eq!(back.recv().await.unwrap(), "[[[:secret/for-alice 1]] nil]");
+    });
+}
