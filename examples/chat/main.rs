@@ -23,6 +23,11 @@
 //! so that open pages keep working when the server restarts (a real app keeps
 //! the token in the user's session). Prints `chat on http://127.0.0.1:PORT/`
 //! when ready.
+//!
+//! A name is chosen by its user and sent with each request, so it is not
+//! authentication: anyone may chat under any name here. A real app derives
+//! the uid from its own session (SECURITY.md shows a `user_id_fn` that
+//! trusts only the session).
 
 use std::sync::Arc;
 
