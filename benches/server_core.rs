@@ -66,3 +66,36 @@ fn push_to_100_tabs(b: Bencher<'_, '_>) {
         frames
     });
 }
+
+/// Ten events buffered for each of 1,000 users, then one batch of ten per
+/// user at the end of the window: per-user batching under a broadcast-like
+/// load (10,000 events in, 1,000 frames out).
+#[divan::bench]
+fn ten_buffered_pushes_to_1000_users(b: Bencher<'_, '_>) {
+    let mut core = core();
+    let mut now = Instant::now();
+    let uids: Vec<Value> = (0..1000)
+        .map(|u| Value::from(format!("user-{u}")))
+        .collect();
+    for uid in &uids {
+        core.ws_open(now, uid.clone(), "tab", &Value::Nil)
+            .expect("opens");
+    }
+    while core.poll_output().is_some() {}
+    let event = Event::named("chat/msg", Value::from("hello everyone")).expect("valid");
+    b.bench_local(|| {
+        for _ in 0..10 {
+            for uid in &uids {
+                core.send(now, uid, black_box(event.clone()), false)
+                    .expect("sends");
+            }
+        }
+        now += std::time::Duration::from_millis(31);
+        core.handle_timeout(now);
+        let mut frames = 0;
+        while core.poll_output().is_some() {
+            frames += 1;
+        }
+        frames
+    });
+}

@@ -250,7 +250,8 @@ impl<'a> Reader<'a> {
                 // Namespaced map: #:ns{:a 1} reads as {:ns/a 1}.
                 self.i += 1;
                 let ns = self.token();
-                if ns.is_empty() || !is_symbol_text(ns) || ns.contains('/') {
+                // `#::{…}` (auto-resolved, a Clojure reader feature) is not EDN.
+                if ns.is_empty() || ns.starts_with(':') || !is_symbol_text(ns) || ns.contains('/') {
                     return Err(self.err_at(start, Kind::Syntax, "invalid namespaced map prefix"));
                 }
                 self.skip_ws(depth + 1)?;

@@ -47,6 +47,23 @@ impl Packer for EdnPacker {
         crate::edn::to_string_with_depth(value, self.max_depth).map(Packed::Text)
     }
 
+    /// Every value has an EDN form: only its depth can fail, so a walk of
+    /// the value answers (no packing).
+    fn check_pack(
+        &self,
+        _websocket: bool,
+        value: &Value,
+        below: usize,
+    ) -> Result<usize, PackError> {
+        let (depth, size) = value.depth_and_size();
+        if depth + below > self.max_depth {
+            return Err(PackError::TooDeep {
+                limit: self.max_depth,
+            });
+        }
+        Ok(size)
+    }
+
     fn pack_pair(
         &self,
         _websocket: bool,

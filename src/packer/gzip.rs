@@ -172,6 +172,11 @@ impl<P: Packer> Packer for GzipPacker<P> {
             })
     }
 
+    /// The inner packer's check: compression cannot fail on what it packs.
+    fn check_pack(&self, websocket: bool, value: &Value, below: usize) -> Result<usize, PackError> {
+        self.inner.check_pack(websocket, value, below)
+    }
+
     fn unpack(&self, websocket: bool, packed: PackedRef<'_>) -> Result<Value, UnpackError> {
         let PackedRef::Binary(bytes) = packed else {
             return Err(error(

@@ -176,6 +176,28 @@ pub trait Packer: Send + Sync + 'static {
         )
     }
 
+    /// Checks that `value` can be packed where it sits `below` levels
+    /// beneath the top of a message (a push batch `[[event …] nil]` holds
+    /// each event two levels down), and returns about how many bytes it
+    /// packs to. The server calls it for every pushed event, so that one
+    /// event that cannot be packed is refused to its sender instead of
+    /// failing the batch it would have joined.
+    ///
+    /// The default packs `value` nested in `below` vectors (exact, but a
+    /// full pack); a packer whose only failure is depth answers from a walk
+    /// of the value (the EDN packer does).
+    ///
+    /// # Errors
+    /// As [`pack`](Self::pack) of that nested value.
+    fn check_pack(&self, websocket: bool, value: &Value, below: usize) -> Result<usize, PackError> {
+        let mut nested = value.clone();
+        for _ in 0..below {
+            nested = Value::Vector(vec![nested]);
+        }
+        self.pack(websocket, &nested)
+            .map(|p| p.len().saturating_sub(2 * below))
+    }
+
     /// Unpacks one value.
     ///
     /// # Errors
@@ -206,6 +228,9 @@ macro_rules! delegate_packer {
             }
             fn pack_pair(&self, websocket: bool, first: &Value, second: &Value) -> Result<Packed, PackError> {
                 (**self).pack_pair(websocket, first, second)
+            }
+            fn check_pack(&self, websocket: bool, value: &Value, below: usize) -> Result<usize, PackError> {
+                (**self).check_pack(websocket, value, below)
             }
             fn unpack(&self, websocket: bool, packed: PackedRef<'_>) -> Result<Value, UnpackError> {
                 (**self).unpack(websocket, packed)

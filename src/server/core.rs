@@ -46,16 +46,12 @@ struct WsConn {
 }
 
 /// Events buffered for one user and transport before a batch goes out.
-///
-/// Each event was packed alone, as a batch of one, when it was sent: that
-/// checked it can be packed where it sits in a batch, and is the batch when
-/// it is alone in the window (the common case), or the fallback should the
-/// whole batch fail to pack.
+/// Each was checked when sent ([`Packer::check_pack`]) to pack where it
+/// sits in a batch.
 #[derive(Debug)]
 struct SendBuffer {
     events: Vec<Event>,
-    singles: Vec<Arc<Packed>>,
-    /// The bytes of `singles`: about what the batch will be.
+    /// About what the events pack to.
     bytes: usize,
     serial: u64,
     /// The flush at the end of the window.
@@ -87,6 +83,9 @@ enum Timer {
         generation: ConnId,
     },
 }
+
+/// How far below the top of a push batch (`[[event …] nil]`) an event sits.
+const BATCH_LEVELS: usize = 2;
 
 type Clients = FastMap<Value, IndexMap<Arc<str>, Client, foldhash::fast::RandomState>>;
 
@@ -729,27 +728,27 @@ impl ServerCore {
         if event.is(ids::CLOSE) && !event.has_data_element() {
             return Ok(self.close_uid(&uid));
         }
-        // Pack the event alone, as it will sit in a batch, for each
+        // Check the event packs where it will sit in a batch, for each
         // transport that has clients: an event that cannot be packed is
         // refused here, to its sender, and never spoils a batch.
-        let mut singles: [Option<Arc<Packed>>; 2] = [None, None];
+        let mut sizes: [Option<usize>; 2] = [None, None];
         let mut reached = 0;
         for (i, t) in [Transport::Ws, Transport::Ajax].into_iter().enumerate() {
             let n = self.client_count(t, &uid);
             if n == 0 {
                 continue;
             }
-            let single = wire::pack_push_batch(
-                &*self.packer,
-                t == Transport::Ws,
-                std::slice::from_ref(&event),
-            )
-            .map_err(SendError::Unpackable)?;
-            singles[i] = Some(Arc::new(single));
+            // The data sits in the event vector `[id data]`, one level
+            // further down; the id (a keyword) packs anywhere.
+            let size = self
+                .packer
+                .check_pack(t == Transport::Ws, event.data(), BATCH_LEVELS + 1)
+                .map_err(SendError::Unpackable)?;
+            sizes[i] = Some(size + event.id().as_str().len() + 4);
             reached += n;
         }
         for (i, t) in [Transport::Ws, Transport::Ajax].into_iter().enumerate() {
-            let Some(single) = singles[i].take() else {
+            let Some(size) = sizes[i] else {
                 continue;
             };
             let key = (t, uid.clone());
@@ -759,15 +758,13 @@ impl ServerCore {
                 .entry(key.clone())
                 .or_insert_with(|| SendBuffer {
                     events: Vec::new(),
-                    singles: Vec::new(),
                     bytes: 0,
                     serial,
                     timer: None,
                 });
             let fresh = buf.events.is_empty();
-            buf.bytes += single.len();
+            buf.bytes += size;
             buf.events.push(event.clone());
-            buf.singles.push(single);
             let full = buf.bytes >= self.config.max_buffered_bytes;
             if flush || full {
                 self.flush(now, t, &uid);
@@ -802,23 +799,23 @@ impl ServerCore {
         if buf.events.is_empty() {
             return;
         }
-        // One batch for the window; should it fail to pack as a whole
-        // (each event packed alone, so it should not), each event goes as
-        // a batch of its own, in order: nothing is lost.
-        let batches: Vec<(Arc<Packed>, usize)> = if buf.singles.len() == 1 {
-            vec![(buf.singles[0].clone(), 1)]
-        } else {
-            match wire::pack_push_batch(&*self.packer, t == Transport::Ws, &buf.events) {
-                Ok(p) => vec![(Arc::new(p), buf.events.len())],
-                Err(e) => {
-                    tracing::warn!(%uid, events = buf.events.len(), error = %e,
-                        "a push batch did not pack; its events go one by one");
-                    buf.singles.into_iter().map(|p| (p, 1)).collect()
+        // One batch for the window. Should it fail to pack as a whole (each
+        // event was checked when sent, so it should not), each event goes
+        // as a batch of its own, in order; only one that fails alone is
+        // dropped, and reported.
+        let ws = t == Transport::Ws;
+        match wire::pack_push_batch(&*self.packer, ws, &buf.events) {
+            Ok(p) => self.send_batch(now, t, uid, Arc::new(p), buf.events.len()),
+            Err(e) => {
+                tracing::warn!(%uid, events = buf.events.len(), error = %e,
+                    "a push batch did not pack; its events go one by one");
+                for event in &buf.events {
+                    match wire::pack_push_batch(&*self.packer, ws, std::slice::from_ref(event)) {
+                        Ok(p) => self.send_batch(now, t, uid, Arc::new(p), 1),
+                        Err(e) => self.drop_for_all(t, uid, DropReason::PackFailed(e.to_string())),
+                    }
                 }
             }
-        };
-        for (packed, count) in batches {
-            self.send_batch(now, t, uid, packed, count);
         }
     }
 
@@ -867,6 +864,18 @@ impl ServerCore {
         // An answered poll ends its request: the client's grace period starts.
         for (cid, conn) in answered {
             self.detach(now, Transport::Ajax, uid, &cid, conn);
+        }
+    }
+
+    /// Reports one event lost for every client of the user on `t`.
+    fn drop_for_all(&mut self, t: Transport, uid: &Value, reason: DropReason) {
+        let ids: Vec<Arc<str>> = self
+            .clients(t)
+            .get(uid)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        for cid in ids {
+            self.drop_batch(uid, &cid, 1, reason.clone());
         }
     }
 

@@ -261,6 +261,49 @@ impl Value {
     }
 }
 
+impl Value {
+    /// The nesting depth (as [`depth`](Self::depth)) and about how many
+    /// bytes the value takes in a text format such as EDN (strings and
+    /// names by their length, other scalars by a typical width, one
+    /// separator per element). One iterative walk.
+    pub(crate) fn depth_and_size(&self) -> (usize, usize) {
+        let mut max = 0;
+        let mut size = 0;
+        let mut stack: Vec<(&Value, usize)> = vec![(self, 1)];
+        while let Some((v, d)) = stack.pop() {
+            max = max.max(d);
+            size += match v {
+                Self::String(s) => s.len() + 3,
+                Self::Keyword(k) => k.as_str().len() + 2,
+                Self::Symbol(s) => s.as_str().len() + 1,
+                Self::Bytes(b) => b.len() * 4 / 3 + 16,
+                Self::Vector(xs) | Self::List(xs) => {
+                    stack.extend(xs.iter().map(|x| (x, d + 1)));
+                    2
+                }
+                Self::Set(xs) => {
+                    stack.extend(xs.iter().map(|x| (x, d + 1)));
+                    3
+                }
+                Self::Map(m) => {
+                    for (k, x) in m.iter() {
+                        stack.push((k, d + 1));
+                        stack.push((x, d + 1));
+                    }
+                    2
+                }
+                Self::Tagged(t) => {
+                    stack.push((&t.value, d + 1));
+                    t.tag.as_str().len() + 2
+                }
+                Self::Uuid(_) | Self::Inst(_) => 40,
+                _ => 8,
+            };
+        }
+        (max, size)
+    }
+}
+
 /// Canonical bits of a float for equality and hashing: `-0.0` is `0.0` and all
 /// NaNs are one NaN.
 fn float_key(f: f64) -> u64 {
