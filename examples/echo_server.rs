@@ -10,8 +10,10 @@
 //! `[:echo/echo x]` replies x; `[:echo/push x]` pushes `[:echo/pushed x]` to
 //! the sender's uid and replies `:ok`; `[:echo/push-flush x]` the same with
 //! flush; `[:echo/uids]` replies `{:ws n, :ajax n, :any n}`;
-//! `[:echo/broadcast x]` pushes `[:echo/pushed x]` to every connected uid and
-//! replies the number of connections reached. Prints
+//! `[:echo/broadcast x]` pushes `[:echo/pushed x]` to every connected uid
+//! (`ChannelSocketServer::broadcast`: each distinct batch packed once) and
+//! replies the number of connections reached; `[:echo/tab x]` pushes it to
+//! the sender's tab only (`send_to_client`) and replies `true`. Prints
 //! `listening on 127.0.0.1:PORT` when ready; exits cleanly on SIGTERM/SIGINT.
 //! Packers other than edn need their feature (`--features transit`, …, or
 //! `--all-features`).

@@ -659,6 +659,44 @@ async fn a_graceful_shutdown_loses_nothing_it_held(b: Backend) {
     .await;
 }
 
+/// `echo/broadcast` reaches every client of every user exactly once;
+/// `echo/tab` reaches the sender's tab only.
+async fn a_broadcast_reaches_every_client_once_and_a_tab_push_one_tab(b: Backend) {
+    let s = start_echo(b, |_| {}).await;
+    let mut tabs = Vec::new();
+    for (uid, tab) in [("ann", "t1"), ("ann", "t2"), ("bob", "t1"), ("cy", "t1")] {
+        let (ws, _) = Ws::open(s.addr, &format!("uid={uid}&client-id={uid}-{tab}")).await;
+        tabs.push(ws);
+    }
+    tabs[3].send(r#"[[:echo/broadcast "hi"] "bc0001"]"#).await;
+    let mut replied = false;
+    for (i, ws) in tabs.iter_mut().enumerate() {
+        let mut got = Vec::new();
+        while got.len() < 1 + usize::from(i == 3) {
+            got.push(ws.recv().await.expect("a frame"));
+        }
+        replied |= got.iter().any(|f| f == r#"[4 "bc0001"]"#);
+        assert_eq!(
+            got.iter()
+                .filter(|f| f.as_str() == r#"[[[:echo/pushed "hi"]] nil]"#)
+                .count(),
+            1,
+            "tab {i}: {got:?}"
+        );
+    }
+    assert!(replied, "the sender heard 4 connections were reached");
+    tabs[0].send(r#"[[:echo/tab "mine"] "tb0001"]"#).await;
+    // The push goes at once, before the handler's reply.
+    assert_eq!(
+        tabs[0].recv().await.unwrap(),
+        r#"[[[:echo/pushed "mine"]] nil]"#
+    );
+    assert_eq!(tabs[0].recv().await.unwrap(), r#"[true "tb0001"]"#);
+    // The other tab of the same user got nothing: its next frame is its own echo.
+    tabs[1].send(r#"[[:echo/echo 2] "e00002"]"#).await;
+    assert_eq!(tabs[1].recv().await.unwrap(), r#"[2 "e00002"]"#);
+}
+
 macro_rules! suite {
     ($backend:ident: $($name:ident),* $(,)?) => {
         $(
@@ -676,10 +714,10 @@ macro_rules! suite {
 }
 
 mod smol_hyper {
-    suite!(Smol: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors, a_websocket_keeps_its_request_without_the_handshake_headers, a_websocket_over_the_per_user_limit_is_closed_with_1008, a_graceful_shutdown_loses_nothing_it_held);
+    suite!(Smol: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors, a_websocket_keeps_its_request_without_the_handshake_headers, a_websocket_over_the_per_user_limit_is_closed_with_1008, a_graceful_shutdown_loses_nothing_it_held, a_broadcast_reaches_every_client_once_and_a_tab_push_one_tab);
 }
 
 #[cfg(feature = "tide")]
 mod async_std_tide {
-    suite!(Tide: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors, a_websocket_keeps_its_request_without_the_handshake_headers, a_websocket_over_the_per_user_limit_is_closed_with_1008, a_graceful_shutdown_loses_nothing_it_held);
+    suite!(Tide: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors, a_websocket_keeps_its_request_without_the_handshake_headers, a_websocket_over_the_per_user_limit_is_closed_with_1008, a_graceful_shutdown_loses_nothing_it_held, a_broadcast_reaches_every_client_once_and_a_tab_push_one_tab);
 }

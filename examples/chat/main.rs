@@ -188,12 +188,17 @@ fn online(chsk: &ChannelSocketServer) -> Value {
     Value::vector(names)
 }
 
-/// Pushes `event` to every connected user.
+/// Pushes `event` to every named user (anonymous connections, which share
+/// `:sente/nil-uid`, are not in the room).
 fn broadcast(chsk: &ChannelSocketServer, event: &Event) {
-    for uid in chsk.connected_uids().any {
-        if matches!(uid, Value::String(_)) {
-            let _ = chsk.send(&uid, event.clone(), SendOptions::default());
-        }
+    let named: Vec<Value> = chsk
+        .connected_uids()
+        .any
+        .into_iter()
+        .filter(|uid| matches!(uid, Value::String(_)))
+        .collect();
+    if let Err(e) = chsk.send_many(&named, event.clone(), SendOptions::default()) {
+        eprintln!("chat: broadcast refused: {e}");
     }
 }
 

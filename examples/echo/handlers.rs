@@ -43,15 +43,16 @@ pub(crate) fn handle(msg: ServerEventMsg) {
             ]))
         }
         "echo/broadcast" => {
-            let uids: Vec<Value> = chsk.connected_uids().any.into_iter().collect();
-            let reached: usize = uids
-                .iter()
-                .map(|u| {
-                    chsk.send(u, pushed(data), SendOptions::default())
-                        .unwrap_or(0)
-                })
-                .sum();
+            // Every connected user, each distinct batch packed once.
+            let reached = chsk
+                .broadcast(pushed(data), SendOptions::default())
+                .unwrap_or(0);
             msg.reply(Value::from(reached as i64))
+        }
+        "echo/tab" => {
+            // To the sender's own tab only.
+            let sent = chsk.send_to_client(msg.uid(), msg.client_id(), pushed(data));
+            msg.reply(Value::from(sent.unwrap_or(false)))
         }
         _ => Ok(false),
     };

@@ -188,20 +188,75 @@ impl ChannelSocketServer {
     /// none (the event is discarded, as in Sente).
     ///
     /// # Errors
-    /// [`SendError::NilUid`] for a `nil` uid.
+    /// [`SendError::NilUid`] for a `nil` uid; [`SendError::Unpackable`] when
+    /// the packer cannot pack the event where it sits in a push batch
+    /// (nothing is queued: the error is the caller's to handle).
     pub fn send(
         &self,
         uid: &Value,
         event: Event,
         options: SendOptions,
     ) -> Result<usize, SendError> {
+        self.with_core(|core, now| core.send(now, uid, event, options.flush))
+    }
+
+    /// Pushes `event` to every client of each of `uids`, batched per user
+    /// as [`send`](Self::send) does; users whose windows hold the same
+    /// events share one packed batch.
+    ///
+    /// Returns the number of clients it was queued for.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send), before anything is queued.
+    pub fn send_many<'a>(
+        &self,
+        uids: impl IntoIterator<Item = &'a Value>,
+        event: Event,
+        options: SendOptions,
+    ) -> Result<usize, SendError> {
+        self.with_core(|core, now| core.send_many(now, uids, event, options.flush))
+    }
+
+    /// Pushes `event` to every connected user (every client of each uid in
+    /// [`connected_uids`](Self::connected_uids)`.any`), packing each distinct
+    /// batch once for all the connections that get it. Sente's per-user
+    /// buffering is kept: each user's pushes stay in order.
+    ///
+    /// Returns the number of clients it was queued for.
+    ///
+    /// # Errors
+    /// [`SendError::Unpackable`] when the packer cannot pack the event.
+    pub fn broadcast(&self, event: Event, options: SendOptions) -> Result<usize, SendError> {
+        self.with_core(|core, now| core.broadcast(now, event, options.flush))
+    }
+
+    /// Pushes `event` to one client (one tab or device) of user `uid`, at
+    /// once, after the pushes buffered for the user (so its events stay in
+    /// order). A client between polls or reconnecting gets it when back.
+    ///
+    /// Returns whether the user has a client with that id.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_to_client(
+        &self,
+        uid: &Value,
+        client_id: &str,
+        event: Event,
+    ) -> Result<bool, SendError> {
+        self.with_core(|core, now| core.send_to_client(now, uid, client_id, event))
+    }
+
+    /// Runs `f` on the core under the lock, then carries out its outputs
+    /// and hands its events to the application.
+    fn with_core<T>(&self, f: impl FnOnce(&mut ServerCore, Instant) -> T) -> T {
         let now = self.shared.runtime.now();
         let mut st = self.shared.lock();
-        let n = st.core.send(now, uid, event, options.flush)?;
+        let result = f(&mut st.core, now);
         let events = self.apply(&mut st);
         drop(st);
         self.deliver_detached(events);
-        Ok(n)
+        result
     }
 
     /// Closes every connection of a user (they will reconnect unless refused).

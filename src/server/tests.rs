@@ -922,3 +922,109 @@ fn no_timer_outlives_what_it_is_for() {
     s.advance(ms(5_000));
     assert_eq!(s.core.stats(), ServerStats::default());
 }
+
+/// The payloads sent to `conn`.
+fn payloads(out: &[Output], conn: ConnId) -> Vec<Arc<Packed>> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Transmit { conn: c, payload } if *c == conn => Some(payload.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A broadcast keeps per-user batching and order, and users whose windows
+/// hold the same events share one packed batch (one pack, not one per user).
+#[test]
+fn a_broadcast_packs_each_distinct_batch_once() {
+    let mut s = Sim::with(ServerConfig::default());
+    let a = s.ws("u1", "c");
+    let b = s.ws("u2", "c");
+    let c = s.ws("u3", "c");
+    s.drain();
+    s.core
+        .send(
+            s.now,
+            &Value::from("u1"),
+            Event::named("a/only", 1).unwrap(),
+            false,
+        )
+        .unwrap();
+    assert_eq!(
+        s.core
+            .broadcast(s.now, Event::named("a/all", 2).unwrap(), false),
+        Ok(3)
+    );
+    assert_eq!(
+        s.core
+            .broadcast(s.now, Event::named("a/all", 3).unwrap(), false),
+        Ok(3)
+    );
+    s.advance(ms(30));
+    let out = s.drain();
+    assert_eq!(
+        frames(&out, a),
+        ["[[[:a/only 1] [:a/all 2] [:a/all 3]] nil]"]
+    );
+    assert_eq!(frames(&out, b), ["[[[:a/all 2] [:a/all 3]] nil]"]);
+    assert_eq!(frames(&out, c), frames(&out, b));
+    let (pb, pc) = (payloads(&out, b), payloads(&out, c));
+    assert!(
+        Arc::ptr_eq(&pb[0], &pc[0]),
+        "u2 and u3 share one packed batch"
+    );
+    // Flushed at once, the same.
+    s.core
+        .broadcast(s.now, Event::named("a/now", 4).unwrap(), true)
+        .unwrap();
+    let out = s.drain();
+    let (pa, pb) = (payloads(&out, a), payloads(&out, b));
+    assert_eq!(text(&pa[0]), "[[[:a/now 4]] nil]");
+    assert!(Arc::ptr_eq(&pa[0], &pb[0]));
+    // Sending to several users refuses a nil uid before queueing anything.
+    let uids = [Value::from("u1"), Value::Nil];
+    assert_eq!(
+        s.core
+            .send_many(s.now, &uids, Event::named("a/x", 5).unwrap(), true),
+        Err(SendError::NilUid)
+    );
+    assert!(s.drain().is_empty());
+}
+
+/// A push to one client-id reaches that tab only, after what was buffered
+/// for the user (order kept), and waits for a client that is away.
+#[test]
+fn a_push_to_one_client_reaches_that_tab_only() {
+    let mut s = Sim::with(ServerConfig::default());
+    let one = s.ws("u", "tab-1");
+    let two = s.ws("u", "tab-2");
+    s.drain();
+    let uid = Value::from("u");
+    s.core
+        .send(s.now, &uid, Event::named("a/all", 1).unwrap(), false)
+        .unwrap();
+    assert_eq!(
+        s.core
+            .send_to_client(s.now, &uid, "tab-2", Event::named("a/two", 2).unwrap()),
+        Ok(true)
+    );
+    let out = s.drain();
+    assert_eq!(frames(&out, one), ["[[[:a/all 1]] nil]"]);
+    assert_eq!(
+        frames(&out, two),
+        ["[[[:a/all 1]] nil]", "[[[:a/two 2]] nil]"]
+    );
+    assert_eq!(
+        s.core
+            .send_to_client(s.now, &uid, "tab-3", Event::named("a/x", 3).unwrap()),
+        Ok(false)
+    );
+    // Away within its grace: kept, delivered when it is back.
+    s.core.ws_closed(s.now, two);
+    s.core
+        .send_to_client(s.now, &uid, "tab-2", Event::named("a/later", 4).unwrap())
+        .unwrap();
+    assert!(frames(&s.drain(), one).is_empty());
+    let back = s.ws("u", "tab-2");
+    assert!(frames(&s.drain(), back).contains(&"[[[:a/later 4]] nil]".to_owned()));
+}

@@ -40,12 +40,12 @@ pub fn pack_handshake(
 ///
 /// # Errors
 /// [`PackError`] when the packer cannot represent an event's data.
-pub fn pack_push_batch(
+pub fn pack_push_batch<'a>(
     p: &dyn Packer,
     websocket: bool,
-    events: &[Event],
+    events: impl IntoIterator<Item = &'a Event>,
 ) -> Result<Packed, PackError> {
-    let batch = Value::Vector(events.iter().map(Event::to_value).collect());
+    let batch = Value::Vector(events.into_iter().map(Event::to_value).collect());
     envelope(p, websocket, &batch, &Value::Nil)
 }
 

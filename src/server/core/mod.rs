@@ -6,9 +6,13 @@ use std::time::Instant;
 
 use indexmap::IndexMap;
 
-use super::config::{ConfigError, ServerConfig};
-use super::pending::PendingBatches;
-use super::types::*;
+use crate::server::config::{ConfigError, ServerConfig};
+use crate::server::pending::PendingBatches;
+use crate::server::types::*;
+use pushes::{BatchMemo, SendBuffer};
+
+mod pushes;
+
 use crate::event::{Event, ids};
 use crate::packer::{PackError, Packed, PackedRef, Packer};
 use crate::value::Value;
@@ -43,19 +47,6 @@ struct WsConn {
     ping_sent_at: Option<Instant>,
     /// The next keep-alive check.
     keepalive: Option<TimerKey>,
-}
-
-/// Events buffered for one user and transport before a batch goes out.
-/// Each was checked when sent ([`Packer::check_pack`]) to pack where it
-/// sits in a batch.
-#[derive(Debug)]
-struct SendBuffer {
-    events: Vec<Event>,
-    /// About what the events pack to.
-    bytes: usize,
-    serial: u64,
-    /// The flush at the end of the window.
-    timer: Option<TimerKey>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +109,8 @@ pub struct ServerCore {
     buffers: FastMap<(Transport, Value), SendBuffer>,
     timers: BTreeMap<(Instant, u64), Timer>,
     outputs: VecDeque<Output>,
+    /// While a sweep of flushes runs: the batches packed so far in it.
+    batch_memo: Option<BatchMemo>,
     connected: ConnectedUids,
     connected_version: u64,
 }
@@ -146,6 +139,7 @@ impl ServerCore {
             buffers: FastMap::default(),
             timers: BTreeMap::new(),
             outputs: VecDeque::new(),
+            batch_memo: None,
             connected: ConnectedUids::default(),
             connected_version: 0,
         })
@@ -698,231 +692,6 @@ impl ServerCore {
             }
         }
     }
-
-    // ---- Pushes -------------------------------------------------------------
-
-    /// Pushes an event to every client of a user, on both transports.
-    /// Events are buffered for `send_buf_ws` / `send_buf_ajax` and go out as
-    /// one batch per transport, or at once with `flush`. Sending
-    /// `[:chsk/close]` closes the user's connections (Sente's command; prefer
-    /// [`close_uid`](Self::close_uid)).
-    ///
-    /// Returns the number of clients the event was queued for (0 when the
-    /// user has none: the event is discarded, as in Sente).
-    ///
-    /// # Errors
-    /// [`SendError::NilUid`] for a `nil` user id. `:sente/all-users-without-uid`
-    /// is accepted and means `:sente/nil-uid`.
-    pub fn send(
-        &mut self,
-        now: Instant,
-        uid: &Value,
-        event: Event,
-        flush: bool,
-    ) -> Result<usize, SendError> {
-        let uid = match uid {
-            Value::Nil => return Err(SendError::NilUid),
-            v if v.is_keyword("sente/all-users-without-uid") => Value::keyword(wire::NIL_UID),
-            v => v.clone(),
-        };
-        if event.is(ids::CLOSE) && !event.has_data_element() {
-            return Ok(self.close_uid(&uid));
-        }
-        // Check the event packs where it will sit in a batch, for each
-        // transport that has clients: an event that cannot be packed is
-        // refused here, to its sender, and never spoils a batch.
-        let mut sizes: [Option<usize>; 2] = [None, None];
-        let mut reached = 0;
-        for (i, t) in [Transport::Ws, Transport::Ajax].into_iter().enumerate() {
-            let n = self.client_count(t, &uid);
-            if n == 0 {
-                continue;
-            }
-            // The data sits in the event vector `[id data]`, one level
-            // further down; the id (a keyword) packs anywhere.
-            let size = self
-                .packer
-                .check_pack(t == Transport::Ws, event.data(), BATCH_LEVELS + 1)
-                .map_err(SendError::Unpackable)?;
-            sizes[i] = Some(size + event.id().as_str().len() + 4);
-            reached += n;
-        }
-        for (i, t) in [Transport::Ws, Transport::Ajax].into_iter().enumerate() {
-            let Some(size) = sizes[i] else {
-                continue;
-            };
-            let key = (t, uid.clone());
-            let serial = self.next_id;
-            let buf = self
-                .buffers
-                .entry(key.clone())
-                .or_insert_with(|| SendBuffer {
-                    events: Vec::new(),
-                    bytes: 0,
-                    serial,
-                    timer: None,
-                });
-            let fresh = buf.events.is_empty();
-            buf.bytes += size;
-            buf.events.push(event.clone());
-            let full = buf.bytes >= self.config.max_buffered_bytes;
-            if flush || full {
-                self.flush(now, t, &uid);
-            } else if fresh {
-                self.next_id += 1;
-                let delay = match t {
-                    Transport::Ws => self.config.send_buf_ws,
-                    Transport::Ajax => self.config.send_buf_ajax,
-                };
-                let timer = self.schedule(
-                    now + delay,
-                    Timer::Flush {
-                        transport: t,
-                        uid: uid.clone(),
-                        serial,
-                    },
-                );
-                if let Some(buf) = self.buffers.get_mut(&key) {
-                    buf.timer = Some(timer);
-                }
-            }
-        }
-        Ok(reached)
-    }
-
-    /// Sends the user's buffered events on one transport as one batch.
-    fn flush(&mut self, now: Instant, t: Transport, uid: &Value) {
-        let Some(buf) = self.buffers.remove(&(t, uid.clone())) else {
-            return;
-        };
-        self.cancel(buf.timer);
-        if buf.events.is_empty() {
-            return;
-        }
-        // One batch for the window. Should it fail to pack as a whole (each
-        // event was checked when sent, so it should not), each event goes
-        // as a batch of its own, in order; only one that fails alone is
-        // dropped, and reported.
-        let ws = t == Transport::Ws;
-        match wire::pack_push_batch(&*self.packer, ws, &buf.events) {
-            Ok(p) => self.send_batch(now, t, uid, Arc::new(p), buf.events.len()),
-            Err(e) => {
-                tracing::warn!(%uid, events = buf.events.len(), error = %e,
-                    "a push batch did not pack; its events go one by one");
-                for event in &buf.events {
-                    match wire::pack_push_batch(&*self.packer, ws, std::slice::from_ref(event)) {
-                        Ok(p) => self.send_batch(now, t, uid, Arc::new(p), 1),
-                        Err(e) => self.drop_for_all(t, uid, DropReason::PackFailed(e.to_string())),
-                    }
-                }
-            }
-        }
-    }
-
-    /// Hands one packed batch to every client of the user on `t`: written
-    /// to open channels, kept for those without one.
-    fn send_batch(
-        &mut self,
-        now: Instant,
-        t: Transport,
-        uid: &Value,
-        packed: Arc<Packed>,
-        count: usize,
-    ) {
-        let max_pending = self.config.max_pending_bytes;
-        let mut dropped = Vec::new();
-        let mut answered = Vec::new();
-        let clients = match t {
-            Transport::Ws => self.ws_clients.get_mut(uid),
-            Transport::Ajax => self.ajax_clients.get_mut(uid),
-        };
-        if let Some(clients) = clients {
-            for (cid, c) in clients.iter_mut() {
-                match (t, c.channel) {
-                    (Transport::Ws, Some(conn)) => self.outputs.push_back(Output::Transmit {
-                        conn,
-                        payload: packed.clone(),
-                    }),
-                    (Transport::Ajax, Some(conn)) => {
-                        self.outputs.push_back(Output::RespondPoll {
-                            conn,
-                            payload: packed.clone(),
-                        });
-                        answered.push((cid.clone(), conn));
-                    }
-                    (_, None) => {
-                        for n in c.pending.push(packed.clone(), count, max_pending) {
-                            dropped.push((cid.clone(), n));
-                        }
-                    }
-                }
-            }
-        }
-        for (cid, n) in dropped {
-            self.drop_batch(uid, &cid, n, DropReason::QueueFull);
-        }
-        // An answered poll ends its request: the client's grace period starts.
-        for (cid, conn) in answered {
-            self.detach(now, Transport::Ajax, uid, &cid, conn);
-        }
-    }
-
-    /// Reports one event lost for every client of the user on `t`.
-    fn drop_for_all(&mut self, t: Transport, uid: &Value, reason: DropReason) {
-        let ids: Vec<Arc<str>> = self
-            .clients(t)
-            .get(uid)
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
-        for cid in ids {
-            self.drop_batch(uid, &cid, 1, reason.clone());
-        }
-    }
-
-    fn drop_batch(&mut self, uid: &Value, client_id: &Arc<str>, events: usize, reason: DropReason) {
-        self.outputs.push_back(Output::PushDropped {
-            uid: uid.clone(),
-            client_id: client_id.clone(),
-            events,
-            reason,
-        });
-    }
-
-    /// Sends the batches that waited for a client now that it has a channel.
-    fn deliver_pending(&mut self, t: Transport, uid: &Value, client_id: &Arc<str>) {
-        let Some(c) = self
-            .clients_mut(t)
-            .get_mut(uid)
-            .and_then(|m| m.get_mut(client_id))
-        else {
-            return;
-        };
-        let Some(conn) = c.channel else { return };
-        let batches = c.pending.take_all();
-        for (payload, _) in batches {
-            self.outputs.push_back(Output::Transmit { conn, payload });
-        }
-    }
-
-    /// Closes every WebSocket and held long-poll of a user. The clients will
-    /// reconnect unless the application then refuses them.
-    ///
-    /// Returns how many channels were closed.
-    pub fn close_uid(&mut self, uid: &Value) -> usize {
-        let mut conns: Vec<ConnId> = Vec::new();
-        for t in [Transport::Ws, Transport::Ajax] {
-            if let Some(m) = self.clients(t).get(uid) {
-                conns.extend(m.values().filter_map(|c| c.channel));
-            }
-        }
-        for &conn in &conns {
-            self.outputs.push_back(Output::Close {
-                conn,
-                reason: CloseReason::Requested,
-            });
-        }
-        conns.len()
-    }
 }
 
 impl ServerCore {
@@ -932,10 +701,7 @@ impl ServerCore {
     /// and answers every held long-poll (with its batch, or
     /// `[:chsk/timeout nil]`: the client polls again, on another node).
     pub fn drain(&mut self, now: Instant) {
-        let buffered: Vec<(Transport, Value)> = self.buffers.keys().cloned().collect();
-        for (t, uid) in buffered {
-            self.flush(now, t, &uid);
-        }
+        self.flush_all(now);
         let held: Vec<(Value, Arc<str>, ConnId)> = self
             .ajax_clients
             .iter()
@@ -1005,6 +771,9 @@ impl ServerCore {
     /// Runs every timer due at `now`: push flushes, keep-alive pings and ping
     /// timeouts, long-poll and POST timeouts, and the end of grace periods.
     pub fn handle_timeout(&mut self, now: Instant) {
+        // Windows that end together and hold the same events (a broadcast)
+        // share one packed batch.
+        self.batch_memo = Some(BatchMemo::default());
         while let Some(entry) = self.timers.first_entry() {
             if entry.key().0 > now {
                 break;
@@ -1012,6 +781,7 @@ impl ServerCore {
             let timer = entry.remove();
             self.fire(now, timer);
         }
+        self.batch_memo = None;
     }
 
     fn fire(&mut self, now: Instant, timer: Timer) {
@@ -1021,11 +791,7 @@ impl ServerCore {
                 uid,
                 serial,
             } => {
-                let current = self
-                    .buffers
-                    .get(&(transport, uid.clone()))
-                    .map(|b| b.serial);
-                if current == Some(serial) {
+                if self.buffer_serial(transport, &uid) == Some(serial) {
                     self.flush(now, transport, &uid);
                 }
             }
