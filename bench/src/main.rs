@@ -160,7 +160,7 @@ fn acked_round_trips(server: &Server, clients: usize, per_client: usize, sente: 
 /// Workload B: `clients` connected users; one more client asks for
 /// `broadcasts` broadcasts, each pushing one event to every user. Returns
 /// deliveries/s and the server's CPU time per delivery.
-fn push_fan_out(server: &Server, clients: usize, broadcasts: usize) -> (f64, Duration) {
+fn push_fan_out(server: &Server, clients: usize, broadcasts: usize, sente: bool) -> (f64, Duration) {
     let port = server.port;
     smol::block_on(async {
         let mut receivers = Vec::new();
@@ -173,7 +173,9 @@ fn push_fan_out(server: &Server, clients: usize, broadcasts: usize) -> (f64, Dur
             let (mut ws, _) = async_tungstenite::client_async(url, stream)
                 .await
                 .expect("upgrade");
-            ws.next().await.expect("handshake").expect("handshake");
+            if sente {
+                ws.next().await.expect("handshake").expect("handshake");
+            }
             receivers.push(ws);
         }
         let stream = smol::net::TcpStream::connect(("127.0.0.1", port))
@@ -183,7 +185,9 @@ fn push_fan_out(server: &Server, clients: usize, broadcasts: usize) -> (f64, Dur
         let (mut driver, _) = async_tungstenite::client_async(url, stream)
             .await
             .expect("upgrade");
-        driver.next().await.expect("handshake").expect("handshake");
+        if sente {
+            driver.next().await.expect("handshake").expect("handshake");
+        }
         let cpu0 = server.cpu();
         let t0 = Instant::now();
         let readers: Vec<_> = receivers
@@ -315,13 +319,27 @@ fn main() {
     pairs.sort_by(|a, b| ratio(a).total_cmp(&ratio(b)));
     let (base, ours) = pairs.swap_remove(rounds / 2);
     let (fan_clients, fan_broadcasts) = if only.is_empty() || only == "B" {
-        (1000, 100)
+        (1000, 1000)
     } else {
         (10, 10)
     };
-    let fan_server = Server::start(&echo, &["--port", "0"]);
-    let (fan_rate, fan_cpu) = push_fan_out(&fan_server, fan_clients, fan_broadcasts);
-    drop(fan_server);
+    // B against the raw server's broadcast (one encoded message cloned to
+    // every connection), alternating rounds; the median ratio is reported.
+    let mut fan_pairs = Vec::new();
+    for _ in 0..rounds.max(3) {
+        let raw_server = Server::start(&raw, &[]);
+        let raw_fan = push_fan_out(&raw_server, fan_clients, fan_broadcasts, false);
+        drop(raw_server);
+        let fan_server = Server::start(&echo, &["--port", "0"]);
+        let fan = push_fan_out(&fan_server, fan_clients, fan_broadcasts, true);
+        drop(fan_server);
+        fan_pairs.push((raw_fan, fan));
+    }
+    let fan_ratio = |(r, s): &((f64, Duration), (f64, Duration))| s.1.as_secs_f64() / r.1.as_secs_f64();
+    let mut fan_ratios: Vec<f64> = fan_pairs.iter().map(fan_ratio).collect();
+    fan_ratios.sort_by(f64::total_cmp);
+    fan_pairs.sort_by(|a, b| fan_ratio(a).total_cmp(&fan_ratio(b)));
+    let ((raw_fan_rate, raw_fan_cpu), (fan_rate, fan_cpu)) = fan_pairs.swap_remove(fan_pairs.len() / 2);
     println!(
         "| server | round-trips/s | p50 | p99 | server CPU per round-trip (user + sys) | ratio to raw |"
     );
@@ -353,14 +371,21 @@ fn main() {
         "workload B: {fan_clients} users, {fan_broadcasts} broadcasts to all ({} deliveries)",
         fan_clients * fan_broadcasts
     );
-    println!("| server | deliveries/s | server CPU per delivery | ratio to raw per-message echo |");
+    println!("| server | deliveries/s | server CPU per delivery | ratio to the raw broadcast |");
     println!("|---|---|---|---|");
+    println!(
+        "| raw async-tungstenite broadcast | {:.0} | {:.2} µs | 1.00x |",
+        raw_fan_rate,
+        raw_fan_cpu.as_secs_f64() * 1e6,
+    );
     println!(
         "| sente echo_server (edn) | {:.0} | {:.2} µs | {:.2}x |",
         fan_rate,
         fan_cpu.as_secs_f64() * 1e6,
-        fan_cpu.as_secs_f64() / base.cpu_per_op.as_secs_f64()
+        fan_cpu.as_secs_f64() / raw_fan_cpu.as_secs_f64()
     );
+    let list: Vec<String> = fan_ratios.iter().map(|r| format!("{r:.2}x")).collect();
+    println!("(the median of {} alternating rounds; ratios {})", fan_ratios.len(), list.join(", "));
     let idle = if only.is_empty() || only == "C" {
         10_000
     } else {

@@ -1,32 +1,102 @@
-//! The physical limit of our stack: a raw async-tungstenite echo server on
-//! smol, no channel-socket layer. Same socket settings as sente's server
+//! The physical limit of our stack: a raw async-tungstenite server on smol,
+//! no channel-socket layer. Same socket settings as sente's server
 //! (TCP_NODELAY, 4 KiB read buffer). Prints `listening on 127.0.0.1:PORT`.
+//!
+//! It echoes every message, except `[[:echo/broadcast x] "cb"]`: that one
+//! it broadcasts as one encoded message, `[[[:echo/pushed x]] nil]`, cloned
+//! to every other connection (the floor of a broadcast: no per-user
+//! buffering, no packing per connection), then answers `[n "cb"]`. Each
+//! connection's pushes are written by a task of its own that writes what
+//! is queued and flushes once (writes coalesce, as sente's do).
 
+use std::sync::{Arc, Mutex};
+
+use async_tungstenite::WebSocketSender;
+use async_tungstenite::tungstenite::Message;
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use futures_util::StreamExt;
+
+type Sink = Arc<futures_util::lock::Mutex<WebSocketSender<smol::net::TcpStream>>>;
+type Peers = Arc<Mutex<Vec<(u64, async_channel::Sender<Message>)>>>;
+
+/// Writes the pushes queued for one connection: all that are there, then
+/// one flush.
+async fn push_writer(sink: Sink, pushes: async_channel::Receiver<Message>) {
+    use futures_util::SinkExt;
+    while let Ok(first) = pushes.recv().await {
+        let mut sink = sink.lock().await;
+        if sink.feed(first).await.is_err() {
+            return;
+        }
+        while let Ok(more) = pushes.try_recv() {
+            if sink.feed(more).await.is_err() {
+                return;
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// `[[:echo/broadcast x] "cb"]` → `(x, "cb")`, as text.
+fn broadcast_request(text: &str) -> Option<(&str, &str)> {
+    let rest = text.strip_prefix("[[:echo/broadcast ")?;
+    let (x, cb) = rest.split_once("] ")?;
+    Some((x, cb.strip_suffix(']')?))
+}
 
 fn main() -> std::io::Result<()> {
     smol::block_on(async {
         let listener = smol::net::TcpListener::bind("127.0.0.1:0").await?;
         println!("listening on {}", listener.local_addr()?);
+        let peers: Peers = Arc::default();
+        let mut next_id = 0u64;
         loop {
             let (stream, _) = listener.accept().await?;
             let _ = stream.set_nodelay(true);
+            next_id += 1;
+            let (id, peers) = (next_id, peers.clone());
             smol::spawn(async move {
-                let config = WebSocketConfig::default()
-                    .read_buffer_size(4 * 1024)
-                    .write_buffer_size(0);
+                // The write buffer is allocated on the first write only
+                // (idle connections hold none): it lets pushes coalesce.
+                let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
                 let Ok(ws) =
                     async_tungstenite::accept_async_with_config(stream, Some(config)).await
                 else {
                     return;
                 };
-                let (mut tx, mut rx) = ws.split();
+                let (tx, mut rx) = ws.split();
+                let tx: Sink = Arc::new(futures_util::lock::Mutex::new(tx));
+                let (pushes, queued) = async_channel::unbounded();
+                peers.lock().unwrap().push((id, pushes));
+                smol::spawn(push_writer(tx.clone(), queued)).detach();
                 while let Some(Ok(msg)) = rx.next().await {
-                    if (msg.is_text() || msg.is_binary()) && tx.send(msg).await.is_err() {
+                    let broadcast = msg.to_text().ok().and_then(broadcast_request);
+                    let reply = match broadcast {
+                        Some((x, cb)) => {
+                            // One encoded message, cloned to every other connection.
+                            let push = Message::text(format!("[[[:echo/pushed {x}]] nil]"));
+                            let others: Vec<async_channel::Sender<Message>> = peers
+                                .lock()
+                                .unwrap()
+                                .iter()
+                                .filter(|(p, _)| *p != id)
+                                .map(|(_, s)| s.clone())
+                                .collect();
+                            for peer in &others {
+                                let _ = peer.try_send(push.clone());
+                            }
+                            Message::text(format!("[{} {cb}]", others.len()))
+                        }
+                        None if msg.is_text() || msg.is_binary() => msg,
+                        None => continue,
+                    };
+                    if tx.lock().await.send(reply).await.is_err() {
                         break;
                     }
                 }
+                peers.lock().unwrap().retain(|(p, _)| *p != id);
             })
             .detach();
         }
