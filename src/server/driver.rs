@@ -41,6 +41,8 @@ pub(crate) struct State {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) runtime: Arc<dyn Runtime>,
+    /// The core's packer, for unpacking and packing outside the lock.
+    pub(crate) packer: Arc<dyn Packer>,
     pub(crate) options: ServerOptions,
     state: Mutex<State>,
     events: async_channel::Sender<ServerEventMsg>,
@@ -134,12 +136,13 @@ impl ChannelSocketServer {
         packer: Arc<dyn Packer>,
         options: ServerOptions,
     ) -> Result<(Self, ServerEvents), ConfigError> {
-        let core = ServerCore::new(options.config.clone(), packer)?;
+        let core = ServerCore::new(options.config.clone(), packer.clone())?;
         let (events, events_rx) = async_channel::bounded(options.recv_buffer.max(1));
         let (timer_wake, wake_rx) = async_channel::bounded(1);
         let post_bodies = super::post_body::BodyBudget::new(options.max_pending_post_bytes);
         let shared = Arc::new(Shared {
             runtime: runtime.clone(),
+            packer,
             post_bodies,
             shutting_down: std::sync::atomic::AtomicBool::new(false),
             shutdown_begun: event_listener::Event::new(),
@@ -413,12 +416,9 @@ impl ChannelSocketServer {
     }
 
     pub(crate) fn reply(&self, to: &ReplyTo, value: &Value) -> Result<bool, PackError> {
-        let mut st = self.shared.lock();
-        let sent = st.core.reply(to, value)?;
-        let events = self.apply(&mut st);
-        drop(st);
-        self.deliver_detached(events);
-        Ok(sent)
+        // Packed before taking the lock: other connections do not wait on it.
+        let packed = Arc::new(super::core::pack_reply(&*self.shared.packer, to, value)?);
+        Ok(self.with_core(|core, _| core.reply_packed(to, packed)))
     }
 
     /// Carries out the core's outputs; returns the events for the application.

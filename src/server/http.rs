@@ -211,13 +211,17 @@ impl ChannelSocketServer {
             (Some(s), false) => PackedRef::Text(s),
             (None, false) => PackedRef::Text(""),
         };
+        // Unpacked before the lock: other connections do not wait on it.
+        let message = crate::wire::read_client_message(&*self.shared.packer, false, payload);
         let now = self.shared.runtime.now();
         let client_id = req.client_id.clone();
         let req = Arc::new(req);
         let (tx, rx) = async_channel::bounded(1);
         let (answer, events) = {
             let mut st = self.shared.lock();
-            let answer = st.core.ajax_post(now, uid, &client_id, payload);
+            let answer = st
+                .core
+                .ajax_post_decoded(now, uid, &client_id, message, payload);
             if let Ok(AjaxPost::AwaitReply(post)) = &answer {
                 st.routes.insert(*post, Route::Post(tx));
             }

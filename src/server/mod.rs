@@ -28,7 +28,7 @@ mod types;
 mod ws_connection;
 
 pub use config::{ConfigError, ServerConfig};
-pub use core::ServerCore;
+pub use core::{ServerCore, pack_reply};
 pub use driver::{ChannelSocketServer, ConnectedUidsWatch, SendOptions, ServerEvents};
 pub use event_msg::ServerEventMsg;
 pub use http::{GetResponse, WsAccept, is_websocket_upgrade};

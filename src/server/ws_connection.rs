@@ -179,10 +179,13 @@ impl<C: ServerChannel> WsConnection<C> {
                 return Poll::Ready(());
             }
             let shared = &self.server.shared;
+            // Unpacked in this connection's task, before the lock: other
+            // connections do not wait on it.
+            let message = crate::wire::read_client_message(&*shared.packer, true, packed.as_ref());
             let now = shared.runtime.now();
             let events = {
                 let mut st = shared.lock();
-                st.core.ws_message(now, conn, packed.as_ref());
+                st.core.ws_decoded(now, conn, message, packed.as_ref());
                 self.server.apply(&mut st)
             };
             self.delivering = self.server.try_deliver(events);

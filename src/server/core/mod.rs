@@ -407,13 +407,28 @@ impl ServerCore {
     /// and delivers the event (or `chsk/bad-package` when it does not unpack;
     /// the connection stays open).
     pub fn ws_message(&mut self, now: Instant, conn: ConnId, payload: PackedRef<'_>) {
+        let message = wire::read_client_message(&*self.packer, true, payload);
+        self.ws_decoded(now, conn, message, payload);
+    }
+
+    /// [`ws_message`](Self::ws_message) for a frame the driver already
+    /// unpacked with [`wire::read_client_message`] (outside any lock it
+    /// holds around the core); `payload` is the frame, for
+    /// `chsk/bad-package`.
+    pub fn ws_decoded(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        message: Result<wire::ClientMessage, WireError>,
+        payload: PackedRef<'_>,
+    ) {
         let Some(c) = self.ws_conns.get_mut(&conn) else {
             return;
         };
         c.last_inbound = now;
         c.ping_sent_at = None;
         let (uid, client_id) = (c.uid.clone(), c.client_id.clone());
-        match wire::read_client_message(&*self.packer, true, payload) {
+        match message {
             Ok(msg) => {
                 if msg.is_ping() {
                     if let Some(cb) = &msg.cb {
@@ -623,9 +638,28 @@ impl ServerCore {
         client_id: &str,
         payload: PackedRef<'_>,
     ) -> Result<AjaxPost, WireError> {
+        let message = wire::read_client_message(&*self.packer, false, payload);
+        self.ajax_post_decoded(now, uid, client_id, message, payload)
+    }
+
+    /// [`ajax_post`](Self::ajax_post) for a body the driver already
+    /// unpacked with [`wire::read_client_message`] (outside any lock it
+    /// holds around the core); `payload` is the body, for
+    /// `chsk/bad-package`.
+    ///
+    /// # Errors
+    /// As [`ajax_post`](Self::ajax_post).
+    pub fn ajax_post_decoded(
+        &mut self,
+        now: Instant,
+        uid: Value,
+        client_id: &str,
+        message: Result<wire::ClientMessage, WireError>,
+        payload: PackedRef<'_>,
+    ) -> Result<AjaxPost, WireError> {
         let client_id: Arc<str> = Arc::from(client_id);
         let post = self.fresh_id();
-        let msg = match wire::read_client_message(&*self.packer, false, payload) {
+        let msg = match message {
             Ok(msg) => msg,
             Err(e) => {
                 self.bad_package(&uid, &client_id, Transport::Ajax, post, payload, &e);
@@ -665,32 +699,57 @@ impl ServerCore {
     /// # Errors
     /// [`PackError`] when the packer cannot represent the reply.
     pub fn reply(&mut self, to: &ReplyTo, value: &Value) -> Result<bool, PackError> {
+        // Nothing to pack for a reply nobody waits for.
+        let live = match to {
+            ReplyTo::Ws { conn, .. } => self.ws_conns.contains_key(conn),
+            ReplyTo::Ajax { post } => self.posts.contains_key(post),
+        };
+        if !live {
+            return Ok(false);
+        }
+        let packed = pack_reply(&*self.packer, to, value)?;
+        Ok(self.reply_packed(to, Arc::new(packed)))
+    }
+
+    /// [`reply`](Self::reply) with the reply already packed by
+    /// [`pack_reply`] (the driver packs outside any lock it holds around
+    /// the core). Returns whether it was handed to a live channel.
+    pub fn reply_packed(&mut self, to: &ReplyTo, packed: Arc<Packed>) -> bool {
         match to {
-            ReplyTo::Ws { conn, cb } => {
+            ReplyTo::Ws { conn, .. } => {
                 if !self.ws_conns.contains_key(conn) {
-                    return Ok(false);
+                    return false;
                 }
-                let packed = wire::pack_ws_reply(&*self.packer, value, cb)?;
                 self.outputs.push_back(Output::Transmit {
                     conn: *conn,
-                    payload: Arc::new(packed),
+                    payload: packed,
                 });
-                Ok(true)
+                true
             }
             ReplyTo::Ajax { post } => {
-                if !self.posts.contains_key(post) {
-                    return Ok(false);
-                }
-                let packed = wire::pack_ajax_reply(&*self.packer, value)?;
-                let key = self.posts.remove(post);
-                self.cancel(key);
+                let Some(key) = self.posts.remove(post) else {
+                    return false;
+                };
+                self.cancel(Some(key));
                 self.outputs.push_back(Output::RespondPost {
                     post: *post,
-                    payload: Arc::new(packed),
+                    payload: packed,
                 });
-                Ok(true)
+                true
             }
         }
+    }
+}
+
+/// Packs a reply as it goes to its channel: `[reply cb]` over WebSocket,
+/// `[reply nil]` as an Ajax POST's body.
+///
+/// # Errors
+/// [`PackError`] when the packer cannot represent `value`.
+pub fn pack_reply(packer: &dyn Packer, to: &ReplyTo, value: &Value) -> Result<Packed, PackError> {
+    match to {
+        ReplyTo::Ws { cb, .. } => wire::pack_ws_reply(packer, value, cb),
+        ReplyTo::Ajax { .. } => wire::pack_ajax_reply(packer, value),
     }
 }
 
