@@ -17,6 +17,15 @@ use std::time::{Duration, Instant};
 use async_tungstenite::tungstenite::Message;
 use futures_util::StreamExt;
 
+/// The servers' executor threads: `SENTE_BENCH_THREADS` (default 1), for
+/// the raw servers and sente alike.
+fn server_threads() -> usize {
+    std::env::var("SENTE_BENCH_THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
 struct Server {
     child: Child,
     port: u16,
@@ -26,7 +35,7 @@ impl Server {
     fn start(program: &str, args: &[&str]) -> Server {
         let mut child = Command::new(program)
             .args(args)
-            .env("SMOL_THREADS", "1")
+            .env("SMOL_THREADS", server_threads().to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -160,7 +169,12 @@ fn acked_round_trips(server: &Server, clients: usize, per_client: usize, sente: 
 /// Workload B: `clients` connected users; one more client asks for
 /// `broadcasts` broadcasts, each pushing one event to every user. Returns
 /// deliveries/s and the server's CPU time per delivery.
-fn push_fan_out(server: &Server, clients: usize, broadcasts: usize, sente: bool) -> (f64, Duration) {
+fn push_fan_out(
+    server: &Server,
+    clients: usize,
+    broadcasts: usize,
+    sente: bool,
+) -> (f64, Duration) {
     let port = server.port;
     smol::block_on(async {
         let mut receivers = Vec::new();
@@ -293,7 +307,8 @@ fn main() {
         (10, 100)
     };
     println!(
-        "workload A: {clients} clients x {per_client} acked round-trips over WebSocket, server on 1 smol thread"
+        "workload A: {clients} clients x {per_client} acked round-trips over WebSocket, server on {} smol thread(s)",
+        server_threads()
     );
     // Rounds alternate the two servers, so both see the same machine; the
     // round with the median ratio is reported (SENTE_BENCH_ROUNDS, 3 by default).
@@ -335,11 +350,13 @@ fn main() {
         drop(fan_server);
         fan_pairs.push((raw_fan, fan));
     }
-    let fan_ratio = |(r, s): &((f64, Duration), (f64, Duration))| s.1.as_secs_f64() / r.1.as_secs_f64();
+    let fan_ratio =
+        |(r, s): &((f64, Duration), (f64, Duration))| s.1.as_secs_f64() / r.1.as_secs_f64();
     let mut fan_ratios: Vec<f64> = fan_pairs.iter().map(fan_ratio).collect();
     fan_ratios.sort_by(f64::total_cmp);
     fan_pairs.sort_by(|a, b| fan_ratio(a).total_cmp(&fan_ratio(b)));
-    let ((raw_fan_rate, raw_fan_cpu), (fan_rate, fan_cpu)) = fan_pairs.swap_remove(fan_pairs.len() / 2);
+    let ((raw_fan_rate, raw_fan_cpu), (fan_rate, fan_cpu)) =
+        fan_pairs.swap_remove(fan_pairs.len() / 2);
     println!(
         "| server | round-trips/s | p50 | p99 | server CPU per round-trip (user + sys) | ratio to raw |"
     );
@@ -385,7 +402,11 @@ fn main() {
         fan_cpu.as_secs_f64() / raw_fan_cpu.as_secs_f64()
     );
     let list: Vec<String> = fan_ratios.iter().map(|r| format!("{r:.2}x")).collect();
-    println!("(the median of {} alternating rounds; ratios {})", fan_ratios.len(), list.join(", "));
+    println!(
+        "(the median of {} alternating rounds; ratios {})",
+        fan_ratios.len(),
+        list.join(", ")
+    );
     let idle = if only.is_empty() || only == "C" {
         10_000
     } else {

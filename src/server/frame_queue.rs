@@ -24,6 +24,8 @@ use crate::inline_deque::InlineDeque;
 struct State {
     frames: Mutex<Frames>,
     killed: AtomicBool,
+    /// Mirrors `Frames::aborted`, read on every poll without the lock.
+    aborted: AtomicBool,
 }
 
 /// What a queued frame counts for besides its payload (the queue entry, the
@@ -168,6 +170,7 @@ impl FrameSender {
             f.bytes = cost(&close);
             f.queue.push_back(close);
             f.aborted = true;
+            self.state.aborted.store(true, Ordering::Release);
             (f.waker.take(), dropped)
         };
         if let Some(w) = waker.0 {
@@ -208,7 +211,7 @@ impl FrameReceiver {
     /// True once the queue was aborted: the close frame is all that is left
     /// to write.
     pub(crate) fn is_aborted(&self) -> bool {
-        self.state.lock().aborted
+        self.state.aborted.load(Ordering::Acquire)
     }
 
     /// True once the connection is killed; otherwise the task is woken when
