@@ -47,11 +47,15 @@
 //!
 //! ## Bounds
 //!
-//! Every buffer and queue has a bound with a documented default: nesting
-//! depth (256), message size (1 MiB), frames queued per WebSocket (1024),
-//! undelivered push batches per client (256), events buffered per user
-//! (1024), clients per user (256), the application's event stream (1000,
-//! with backpressure instead of drops), pending client callbacks (1024).
+//! Every buffer and queue has a bound in bytes (or items, for the
+//! application's own) with a documented default: nesting depth (256),
+//! message size (1 MiB), bytes queued per WebSocket (4 MiB, then the slow
+//! consumer is closed with 1008), undelivered pushes per client (1 MiB),
+//! pushes buffered per user (1 MiB), POST bodies in flight (32 MiB, each
+//! within 10 s), clients per user (256), the application's event stream
+//! (1000 events, with backpressure instead of drops), pending client
+//! callbacks (1024). SECURITY.md lists them all, with what happens past
+//! each.
 //!
 //! [Sente]: https://github.com/taoensso/sente
 
