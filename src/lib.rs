@@ -5,6 +5,51 @@
 //! a server and many clients, over WebSocket with an Ajax long-polling
 //! fallback, and the same programming model on both.
 //!
+//! ## Hello world
+//!
+//! A server on smol with the EDN packer (the defaults): `[:app/hello x]` is
+//! answered `x`, and `[:app/news x]` is pushed to every tab of the sender.
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "smol", feature = "edn"))]
+//! # fn main() -> std::io::Result<()> {
+//! use std::sync::Arc;
+//! use sente::packer::EdnPacker;
+//! use sente::runtimes::smol::{self as chsk_smol, SmolRuntime};
+//! use sente::server::{ChannelSocketServer, CsrfCheck, SendOptions, ServerOptions};
+//! use sente::Event;
+//!
+//! smol::block_on(async {
+//!     let opts = ServerOptions::default().csrf(CsrfCheck::Skip);
+//!     let (chsk, events) =
+//!         ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), opts)
+//!             .expect("valid options");
+//!     let app = chsk.clone();
+//!     smol::spawn(async move {
+//!         while let Ok(msg) = events.recv().await {
+//!             if msg.id().as_str() == "app/hello" {
+//!                 let _ = msg.reply(msg.data().clone());
+//!                 let news = Event::named("app/news", msg.data().clone()).expect("an id");
+//!                 let _ = app.send(msg.uid(), news, SendOptions::default());
+//!             }
+//!         }
+//!     })
+//!     .detach();
+//!     let listener = smol::net::TcpListener::bind("127.0.0.1:8080").await?;
+//!     chsk_smol::serve(listener, move |req| {
+//!         let chsk = chsk.clone();
+//!         async move { chsk_smol::handle(&chsk, req).await }
+//!     })
+//!     .await
+//! })
+//! # }
+//! # #[cfg(not(all(feature = "smol", feature = "edn")))]
+//! # fn main() {}
+//! ```
+//!
+//! The native client is [`client::ChannelSocketClient`]; the browser client
+//! is the npm package `sente-client` (`js/` in the repository).
+//!
 //! | transport | client → server | client → server + reply | server → user push |
 //! |---|---|---|---|
 //! | WebSocket | native | `[event cb-id]`, reply `[reply cb-id]` | native, batched |
@@ -58,6 +103,8 @@
 //! each.
 //!
 //! [Sente]: https://github.com/taoensso/sente
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod channel;
 pub mod client;
