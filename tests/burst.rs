@@ -26,7 +26,7 @@ fn ten_thousand_requests_in_flight_into_a_slow_handler_all_answered() {
             let mut n = 0u64;
             while let Ok(msg) = events.recv().await {
                 n += 1;
-                if n % 100 == 0 {
+                if n.is_multiple_of(100) {
                     smol::Timer::after(Duration::from_millis(2)).await;
                 }
                 echo::handle(msg);

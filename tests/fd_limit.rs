@@ -108,10 +108,10 @@ fn serves_again_after_running_out_of_descriptors() {
     // The server serves again once the connections are gone.
     let deadline = Instant::now() + DEADLINE;
     let answer = loop {
-        if let Ok(r) = handshake(addr) {
-            if r.starts_with("HTTP/1.1 200") {
-                break r;
-            }
+        if let Ok(r) = handshake(addr)
+            && r.starts_with("HTTP/1.1 200")
+        {
+            break r;
         }
         if let Some(status) = child.try_wait().expect("wait") {
             let rest: Vec<String> = lines.map_while(Result::ok).collect();

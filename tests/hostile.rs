@@ -319,7 +319,7 @@ fn garbage_and_binary_frames_leave_the_connection_working() {
         let mut sent = 0;
         for round in 0..10 {
             for _ in 0..20 {
-                let frame = if rng.next() % 3 == 0 {
+                let frame = if rng.next().is_multiple_of(3) {
                     Message::binary(rng.bytes(512))
                 } else {
                     Message::text(rng.edn_text(512))

@@ -47,14 +47,13 @@ impl ChannelSocketClient {
                     code,
                     reason,
                 } => {
-                    if let Some(route) = st.sockets.get(&socket) {
-                        if route
+                    if let Some(route) = st.sockets.get(&socket)
+                        && route
                             .frames
                             .try_send(Outbound::Close { code, reason })
                             .is_err()
-                        {
-                            let _ = route.kill.try_send(());
-                        }
+                    {
+                        let _ = route.kill.try_send(());
                     }
                 }
                 Output::AjaxPoll {

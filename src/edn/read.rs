@@ -359,11 +359,11 @@ impl<'a> Reader<'a> {
     /// escapes (the common case), which is sliced straight from the input.
     fn read_string_value(&mut self) -> Result<Arc<str>, UnpackError> {
         let body = self.i + 1;
-        if let Some(len) = self.s[body..].iter().position(|&b| b == b'"' || b == b'\\') {
-            if self.s[body + len] == b'"' {
-                self.i = body + len + 1;
-                return Ok(Arc::from(&self.text[body..body + len]));
-            }
+        if let Some(len) = self.s[body..].iter().position(|&b| b == b'"' || b == b'\\')
+            && self.s[body + len] == b'"'
+        {
+            self.i = body + len + 1;
+            return Ok(Arc::from(&self.text[body..body + len]));
         }
         self.read_string().map(Arc::from)
     }

@@ -115,10 +115,10 @@ impl Default for Security {
 impl Security {
     /// Runs the checks in Sente's order; the first failure's response wins.
     pub(crate) fn check(&self, req: &ChskRequest) -> Result<(), Box<HttpResponse>> {
-        if let Some(reject) = &self.reject {
-            if let Some(resp) = reject(req) {
-                return Err(Box::new(resp));
-            }
+        if let Some(reject) = &self.reject
+            && let Some(resp) = reject(req)
+        {
+            return Err(Box::new(resp));
         }
         if !valid_csrf_token(&self.csrf, req) {
             return Err(Box::new((self.bad_csrf)(req)));
@@ -126,10 +126,10 @@ impl Security {
         if !allow_origin(&self.allowed_origins, req) {
             return Err(Box::new((self.bad_origin)(req)));
         }
-        if let Some(authorized) = &self.authorized {
-            if !authorized(req) {
-                return Err(Box::new((self.unauthorized)(req)));
-            }
+        if let Some(authorized) = &self.authorized
+            && !authorized(req)
+        {
+            return Err(Box::new((self.unauthorized)(req)));
         }
         Ok(())
     }

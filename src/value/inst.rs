@@ -131,7 +131,7 @@ impl Inst {
         let rem = self.secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
         let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
-        if self.nanos % 1_000_000 == 0 {
+        if self.nanos.is_multiple_of(1_000_000) {
             format!(
                 "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{:03}-00:00",
                 self.nanos / 1_000_000

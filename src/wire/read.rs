@@ -94,13 +94,12 @@ pub fn read_server_message(
 ) -> Result<ServerMessage, WireError> {
     let lenient = !p.keeps_keywords();
     let (payload, cb) = unpack_envelope(p, websocket, packed)?;
-    if let Value::Vector(items) = &payload {
-        if items
+    if let Value::Vector(items) = &payload
+        && items
             .first()
             .is_some_and(|id| is_kw(id, ids::HANDSHAKE, lenient))
-        {
-            return read_handshake(&payload);
-        }
+    {
+        return read_handshake(&payload);
     }
     if is_kw(&payload, ids::WS_PING, lenient) {
         return Ok(ServerMessage::Ping);
@@ -142,12 +141,12 @@ pub fn read_server_message(
 /// treats it as `:chsk/error`).
 pub fn read_ajax_reply(p: &dyn Packer, packed: PackedRef<'_>) -> Result<Value, WireError> {
     let (reply, _) = unpack_envelope(p, false, packed)?;
-    if !p.keeps_keywords() {
-        if let Value::String(s) = &reply {
-            for id in [ids::DUMMY_CB_200, ids::TIMEOUT, ids::CLOSED, ids::ERROR] {
-                if &**s == id {
-                    return Ok(Value::keyword(id));
-                }
+    if !p.keeps_keywords()
+        && let Value::String(s) = &reply
+    {
+        for id in [ids::DUMMY_CB_200, ids::TIMEOUT, ids::CLOSED, ids::ERROR] {
+            if &**s == id {
+                return Ok(Value::keyword(id));
             }
         }
     }

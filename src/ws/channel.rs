@@ -260,13 +260,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WsChannel<S> {
         let result = this.poll_inbound(cx);
         // Pongs and the close answer go out as soon as they are queued;
         // what does not fit now goes with the next write.
-        if !this.out.is_empty() {
-            if let Poll::Ready(Err(e)) = this.poll_write_out(cx) {
-                if !matches!(result, Poll::Ready(Some(_))) {
-                    this.read_done = true;
-                    return Poll::Ready(Some(Err(ChannelError::new(e))));
-                }
-            }
+        if !this.out.is_empty()
+            && let Poll::Ready(Err(e)) = this.poll_write_out(cx)
+            && !matches!(result, Poll::Ready(Some(_)))
+        {
+            this.read_done = true;
+            return Poll::Ready(Some(Err(ChannelError::new(e))));
         }
         result
     }

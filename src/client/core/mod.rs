@@ -355,14 +355,14 @@ impl ClientCore {
             Transport::Ws => {
                 // Detached first, so its close is no longer ours; then closed
                 // as Sente does.
-                if let Some(s) = self.socket.take() {
-                    if !s.close_requested {
-                        self.outputs.push_back(Output::CloseWs {
-                            socket: s.id,
-                            code: 3000,
-                            reason: "CLOSE_ABNORMAL",
-                        });
-                    }
+                if let Some(s) = self.socket.take()
+                    && !s.close_requested
+                {
+                    self.outputs.push_back(Output::CloseWs {
+                        socket: s.id,
+                        code: 3000,
+                        reason: "CLOSE_ABNORMAL",
+                    });
                 }
             }
             Transport::Ajax => {

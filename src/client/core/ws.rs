@@ -39,15 +39,15 @@ impl ClientCore {
 
     /// Asks for the own socket to be closed, once.
     pub(super) fn close_socket(&mut self, code: u16, reason: &'static str) {
-        if let Some(s) = self.socket.as_mut() {
-            if !s.close_requested {
-                s.close_requested = true;
-                self.outputs.push_back(Output::CloseWs {
-                    socket: s.id,
-                    code,
-                    reason,
-                });
-            }
+        if let Some(s) = self.socket.as_mut()
+            && !s.close_requested
+        {
+            s.close_requested = true;
+            self.outputs.push_back(Output::CloseWs {
+                socket: s.id,
+                code,
+                reason,
+            });
         }
     }
 

@@ -459,7 +459,7 @@ impl<'a> Reader<'a> {
         header: &ExtHeader,
         element: impl Fn([u8; N]) -> Value,
     ) -> Result<Value, UnpackError> {
-        if header.len % N != 0 {
+        if !header.len.is_multiple_of(N) {
             return Err(self.error(
                 Kind::InvalidLiteral,
                 header.at,

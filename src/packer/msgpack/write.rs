@@ -224,10 +224,10 @@ impl<'v> Writer<'v> {
                 self.out.extend_from_slice(&[0xd4, cached_key_type, index]);
                 return Ok(());
             }
-            if self.key_cache.len() < KEY_CACHE_CAPACITY {
-                if let Ok(index) = u8::try_from(self.key_cache.len()) {
-                    self.key_cache.insert(key, index);
-                }
+            if self.key_cache.len() < KEY_CACHE_CAPACITY
+                && let Ok(index) = u8::try_from(self.key_cache.len())
+            {
+                self.key_cache.insert(key, index);
             }
         }
         self.value(key, depth + 1)

@@ -46,7 +46,7 @@ impl CollectionTag {
             Self::Set => Ok(Value::set(items)),
             Self::List => Ok(Value::List(items)),
             Self::Cmap => {
-                if items.len() % 2 != 0 {
+                if !items.len().is_multiple_of(2) {
                     return Err("a cmap needs an even number of items".into());
                 }
                 let mut items = items.into_iter();

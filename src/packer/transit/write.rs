@@ -225,11 +225,11 @@ impl Writer {
 
     fn inst(&mut self, i: Inst, as_map_key: bool) {
         let millis = i.millis();
-        if self.verbose {
-            if let Some(text) = verbose_time(Inst::from_millis(millis)) {
-                self.encoded("~t", &text, as_map_key);
-                return;
-            }
+        if self.verbose
+            && let Some(text) = verbose_time(Inst::from_millis(millis))
+        {
+            self.encoded("~t", &text, as_map_key);
+            return;
         }
         self.encoded("~m", &millis.to_string(), as_map_key);
     }
@@ -278,13 +278,13 @@ impl Writer {
                 self.scratch.clear();
                 self.scratch.push_str(prefix);
                 self.scratch.push_str(body);
-                if is_cacheable(&self.scratch, as_map_key) {
-                    if let Some(index) = cache.lookup_or_insert(&self.scratch) {
-                        self.out.push('"');
-                        push_cache_code(&mut self.out, index);
-                        self.out.push('"');
-                        return;
-                    }
+                if is_cacheable(&self.scratch, as_map_key)
+                    && let Some(index) = cache.lookup_or_insert(&self.scratch)
+                {
+                    self.out.push('"');
+                    push_cache_code(&mut self.out, index);
+                    self.out.push('"');
+                    return;
                 }
             }
         }

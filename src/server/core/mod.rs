@@ -431,13 +431,13 @@ impl ServerCore {
         match message {
             Ok(msg) => {
                 if msg.is_ping() {
-                    if let Some(cb) = &msg.cb {
-                        if let Ok(pong) = wire::pack_pong(&*self.packer, cb) {
-                            self.outputs.push_back(Output::Transmit {
-                                conn,
-                                payload: Arc::new(pong),
-                            });
-                        }
+                    if let Some(cb) = &msg.cb
+                        && let Ok(pong) = wire::pack_pong(&*self.packer, cb)
+                    {
+                        self.outputs.push_back(Output::Transmit {
+                            conn,
+                            payload: Arc::new(pong),
+                        });
                     }
                     self.emit_event(msg.event, &uid, &client_id, Transport::Ws, conn, None);
                 } else {
@@ -570,13 +570,13 @@ impl ServerCore {
             .get(&uid)
             .and_then(|m| m.get(&client_id))
             .and_then(|c| c.channel);
-        if let Some(old) = old {
-            if let Ok(t) = wire::pack_lp_timeout(&*self.packer) {
-                self.outputs.push_back(Output::RespondPoll {
-                    conn: old,
-                    payload: Arc::new(t),
-                });
-            }
+        if let Some(old) = old
+            && let Ok(t) = wire::pack_lp_timeout(&*self.packer)
+        {
+            self.outputs.push_back(Output::RespondPoll {
+                conn: old,
+                payload: Arc::new(t),
+            });
         }
         self.attach(Transport::Ajax, &uid, &client_id, Some(conn), conn)?;
         if self.connect_uid(Transport::Ajax, &uid) {
@@ -876,13 +876,13 @@ impl ServerCore {
                 }
             }
             Timer::PostReply { post } => {
-                if self.posts.remove(&post).is_some() {
-                    if let Ok(t) = wire::pack_lp_timeout(&*self.packer) {
-                        self.outputs.push_back(Output::RespondPost {
-                            post,
-                            payload: Arc::new(t),
-                        });
-                    }
+                if self.posts.remove(&post).is_some()
+                    && let Ok(t) = wire::pack_lp_timeout(&*self.packer)
+                {
+                    self.outputs.push_back(Output::RespondPost {
+                        post,
+                        payload: Arc::new(t),
+                    });
                 }
             }
             Timer::Grace {

@@ -227,10 +227,10 @@ impl ser::Serializer for ValueSerializer {
         let Some(token) = Token::from_name(name) else {
             return value.serialize(self);
         };
-        if matches!(token, Token::Ratio | Token::Inst) {
-            if let Some(exact) = take_exact(token) {
-                return Ok(exact);
-            }
+        if matches!(token, Token::Ratio | Token::Inst)
+            && let Some(exact) = take_exact(token)
+        {
+            return Ok(exact);
         }
         let payload = value.serialize(self)?;
         self.rebuild(token, payload)
