@@ -317,7 +317,11 @@ fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(if only.is_empty() || only == "A" { 3 } else { 1 })
         .max(1);
+    // SENTE_BENCH_COMPARE=PATH: another echo_server binary (an earlier
+    // build) run in the same rounds, for a regression check side by side.
+    let other = std::env::var("SENTE_BENCH_COMPARE").ok();
     let mut pairs = Vec::new();
+    let mut others = Vec::new();
     for _ in 0..rounds {
         let raw_server = Server::start(&raw, &[]);
         let base = acked_round_trips(&raw_server, clients, per_client, false);
@@ -325,7 +329,30 @@ fn main() {
         let sente_server = Server::start(&echo, &["--port", "0"]);
         let ours = acked_round_trips(&sente_server, clients, per_client, true);
         drop(sente_server);
+        if let Some(other) = &other {
+            let other_server = Server::start(other, &["--port", "0"]);
+            let theirs = acked_round_trips(&other_server, clients, per_client, true);
+            drop(other_server);
+            others.push(theirs.cpu_per_op.as_secs_f64() / base.cpu_per_op.as_secs_f64());
+        }
         pairs.push((base, ours));
+    }
+    if let Some(other) = &other {
+        let ours: Vec<String> = pairs
+            .iter()
+            .map(|(b, o)| {
+                format!(
+                    "{:.2}x",
+                    o.cpu_per_op.as_secs_f64() / b.cpu_per_op.as_secs_f64()
+                )
+            })
+            .collect();
+        let theirs: Vec<String> = others.iter().map(|r| format!("{r:.2}x")).collect();
+        println!(
+            "A, per round (raw, this build, {other}): this build {}; the other {}",
+            ours.join(" "),
+            theirs.join(" ")
+        );
     }
     let ratio =
         |(b, o): &(Figures, Figures)| o.cpu_per_op.as_secs_f64() / b.cpu_per_op.as_secs_f64();
