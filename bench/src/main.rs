@@ -377,8 +377,10 @@ fn main() {
         drop(fan_server);
         fan_pairs.push((raw_fan, fan));
     }
-    let fan_ratio =
-        |(r, s): &((f64, Duration), (f64, Duration))| s.1.as_secs_f64() / r.1.as_secs_f64();
+    // A tiny run (another workload chosen) may read no CPU tick at all.
+    let fan_ratio = |(r, s): &((f64, Duration), (f64, Duration))| {
+        s.1.as_secs_f64() / r.1.as_secs_f64().max(1e-9)
+    };
     let mut fan_ratios: Vec<f64> = fan_pairs.iter().map(fan_ratio).collect();
     fan_ratios.sort_by(f64::total_cmp);
     fan_pairs.sort_by(|a, b| fan_ratio(a).total_cmp(&fan_ratio(b)));
@@ -426,7 +428,7 @@ fn main() {
         "| sente echo_server (edn) | {:.0} | {:.2} µs | {:.2}x |",
         fan_rate,
         fan_cpu.as_secs_f64() * 1e6,
-        fan_cpu.as_secs_f64() / raw_fan_cpu.as_secs_f64()
+        fan_cpu.as_secs_f64() / raw_fan_cpu.as_secs_f64().max(1e-9)
     );
     let list: Vec<String> = fan_ratios.iter().map(|r| format!("{r:.2}x")).collect();
     println!(
