@@ -100,7 +100,12 @@ type Clients = FastMap<Value, IndexMap<Arc<str>, Client, foldhash::fast::RandomS
 pub struct ServerCore {
     config: ServerConfig,
     packer: Arc<dyn Packer>,
-    next_id: u64,
+    /// The next connection id (WebSockets, polls, POSTs).
+    next_conn: u64,
+    /// The next timer's sequence number (orders timers due at one instant).
+    next_timer: u64,
+    /// The next send buffer's serial (a flush timer for an older window is stale).
+    next_serial: u64,
     ws_clients: Clients,
     ajax_clients: Clients,
     ws_conns: FastMap<ConnId, WsConn>,
@@ -131,7 +136,9 @@ impl ServerCore {
         Ok(Self {
             config,
             packer,
-            next_id: 1,
+            next_conn: 1,
+            next_timer: 0,
+            next_serial: 0,
             ws_clients: FastMap::default(),
             ajax_clients: FastMap::default(),
             ws_conns: FastMap::default(),
@@ -156,14 +163,14 @@ impl ServerCore {
     }
 
     fn fresh_id(&mut self) -> ConnId {
-        let id = ConnId(self.next_id);
-        self.next_id += 1;
+        let id = ConnId(self.next_conn);
+        self.next_conn += 1;
         id
     }
 
     fn schedule(&mut self, at: Instant, timer: Timer) -> TimerKey {
-        let seq = self.next_id;
-        self.next_id += 1;
+        let seq = self.next_timer;
+        self.next_timer += 1;
         self.timers.insert((at, seq), timer);
         (at, seq)
     }

@@ -233,7 +233,7 @@ impl ServerCore {
     ) -> Result<(), SendError> {
         let size = self.check(checked, t)?;
         let key = (t, uid.clone());
-        let serial = self.next_id;
+        let serial = self.next_serial;
         let buf = self
             .buffers
             .entry(key.clone())
@@ -250,7 +250,7 @@ impl ServerCore {
         if flush || full {
             self.flush(now, t, uid);
         } else if fresh {
-            self.next_id += 1;
+            self.next_serial += 1;
             let delay = match t {
                 Transport::Ws => self.config.send_buf_ws,
                 Transport::Ajax => self.config.send_buf_ajax,
