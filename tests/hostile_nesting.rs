@@ -13,10 +13,10 @@ mod harness;
 use std::sync::Arc;
 
 use async_tungstenite::tungstenite::Message;
-use canary::Canary;
+use canary::{Canary, next_message};
 use harness::*;
 use sente::wire::{self, ServerMessage};
-use sente::{Event, Packed, PackedRef, Packer, Value};
+use sente::{Event, Packed, Packer, Value};
 
 const LEVELS: usize = 100_000;
 
@@ -36,7 +36,10 @@ async fn attack(packer: Arc<dyn Packer>, payloads: Vec<(&str, Packed)>) {
     .await;
     let canary = Canary::start_with(s.addr, packer.clone()).await;
     let mut ws = Ws::connect(s.addr, "client-id=attacker").await;
-    ws.0.next_handshake(&*packer).await;
+    match within("a handshake", next_message(&mut ws, &*packer)).await {
+        Some(ServerMessage::Handshake { .. }) => {}
+        other => panic!("expected a handshake, got {other:?}"),
+    }
     for (n, (what, payload)) in payloads.iter().enumerate() {
         let frame = match payload {
             Packed::Text(t) => Message::text(t.clone()),
@@ -55,7 +58,7 @@ async fn attack(packer: Arc<dyn Packer>, payloads: Vec<(&str, Packed)>) {
         futures_util::SinkExt::send(&mut ws.0, frame)
             .await
             .expect("send");
-        match ws.0.next_message(&*packer).await {
+        match within("a server message", next_message(&mut ws, &*packer)).await {
             Some(ServerMessage::Reply { value, cb: c }) => {
                 assert_eq!(
                     (value, c),
@@ -103,42 +106,6 @@ fn form(key: &str, value: &str) -> String {
 
 fn text(unit: &str) -> (&str, Packed) {
     (unit, Packed::Text(unit.repeat(LEVELS)))
-}
-
-/// Reading server messages off a tungstenite stream.
-trait ServerMessages {
-    async fn next_message(&mut self, packer: &dyn Packer) -> Option<ServerMessage>;
-    async fn next_handshake(&mut self, packer: &dyn Packer) {
-        match self.next_message(packer).await {
-            Some(ServerMessage::Handshake { .. }) => {}
-            other => panic!("expected a handshake, got {other:?}"),
-        }
-    }
-}
-
-impl ServerMessages for async_tungstenite::WebSocketStream<smol::net::TcpStream> {
-    async fn next_message(&mut self, packer: &dyn Packer) -> Option<ServerMessage> {
-        use futures_util::StreamExt;
-        within("a server message", async {
-            loop {
-                let payload = match self.next().await? {
-                    Ok(Message::Text(t)) => Packed::Text(t.as_str().to_owned()),
-                    Ok(Message::Binary(b)) => Packed::Binary(b.to_vec()),
-                    Ok(Message::Close(_)) | Err(_) => return None,
-                    Ok(_) => continue,
-                };
-                let bytes = match &payload {
-                    Packed::Text(t) => PackedRef::Text(t),
-                    Packed::Binary(b) => PackedRef::Binary(b),
-                };
-                match wire::read_server_message(packer, true, bytes) {
-                    Ok(ServerMessage::Ping) => continue,
-                    other => return other.ok(),
-                }
-            }
-        })
-        .await
-    }
 }
 
 #[test]

@@ -17,10 +17,6 @@ use crate::packer::{PackError, Packed, Packer};
 use crate::runtime::{BoxFuture, Runtime};
 use crate::value::Value;
 
-fn close_frame(code: u16, reason: &'static str) -> Outbound {
-    Outbound::Close { code, reason }
-}
-
 /// Where the core's outputs for a channel go.
 #[derive(Debug)]
 pub(crate) enum Route {
@@ -462,14 +458,8 @@ impl ChannelSocketServer {
                     match st.routes.get(&conn) {
                         Some(Route::Ws(frames)) => match reason {
                             // Asked for: after what is queued.
-                            CloseReason::Requested => {
-                                frames.push_or_abort(close_frame(1000, ""), 1000, "")
-                            }
-                            CloseReason::ShuttingDown => frames.push_or_abort(
-                                close_frame(1001, "going away"),
-                                1001,
-                                "going away",
-                            ),
+                            CloseReason::Requested => frames.close(1000, ""),
+                            CloseReason::ShuttingDown => frames.close(1001, "going away"),
                             // The peer is unresponsive: what is queued
                             // for it would never be read. 1000 without a
                             // reason, as Sente on http-kit sends.

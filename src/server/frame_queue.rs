@@ -24,7 +24,8 @@ use crate::inline_deque::InlineDeque;
 struct State {
     frames: Mutex<Frames>,
     killed: AtomicBool,
-    /// Mirrors `Frames::aborted`, read on every poll without the lock.
+    /// Set by an abort (under the frames' lock): only the close frame is
+    /// left; nothing more is taken. Read on every poll without the lock.
     aborted: AtomicBool,
 }
 
@@ -45,8 +46,6 @@ struct Frames {
     queue: InlineDeque<Outbound>,
     /// What the queued frames count for, in bytes.
     bytes: usize,
-    /// Set by an abort: only the close frame is left; nothing more is taken.
-    aborted: bool,
     senders: usize,
     receiver_gone: bool,
     /// The receiver's task, woken by a frame, a kill, or the last sender leaving.
@@ -133,7 +132,7 @@ impl FrameSender {
             let mut f = self.state.lock();
             let cost = cost(&frame);
             let full = !f.queue.is_empty() && f.bytes + cost > self.limit;
-            if f.receiver_gone || f.aborted || full {
+            if f.receiver_gone || self.state.aborted.load(Ordering::Acquire) || full {
                 return Err(frame);
             }
             f.bytes += cost;
@@ -146,10 +145,11 @@ impl FrameSender {
         Ok(())
     }
 
-    /// Queues a frame, or aborts the connection (close frame `code`) when
-    /// the queue is full. A frame for an aborted or closed queue is dropped.
-    pub(crate) fn push_or_abort(&self, frame: Outbound, code: u16, reason: &'static str) {
-        if self.push(frame).is_err() {
+    /// Queues the close frame `code` after what is queued, or, when the
+    /// queue is full, aborts with it (ahead of the dropped backlog). Nothing
+    /// happens on an aborted or closed queue.
+    pub(crate) fn close(&self, code: u16, reason: &'static str) {
+        if self.push(Outbound::Close { code, reason }).is_err() {
             self.abort(code, reason);
         }
     }
@@ -161,7 +161,7 @@ impl FrameSender {
     pub(crate) fn abort(&self, code: u16, reason: &'static str) -> Option<(usize, usize)> {
         let waker = {
             let mut f = self.state.lock();
-            if f.aborted || f.receiver_gone {
+            if self.state.aborted.load(Ordering::Acquire) || f.receiver_gone {
                 return None;
             }
             let dropped = (f.queue.len(), f.bytes);
@@ -169,7 +169,6 @@ impl FrameSender {
             let close = Outbound::Close { code, reason };
             f.bytes = cost(&close);
             f.queue.push_back(close);
-            f.aborted = true;
             self.state.aborted.store(true, Ordering::Release);
             (f.waker.take(), dropped)
         };
@@ -308,7 +307,7 @@ mod tests {
         assert!(rx.is_aborted());
         assert_eq!(tx.abort(1008, "again"), None, "once");
         assert!(tx.push(message(1)).is_err(), "nothing after the close");
-        tx.push_or_abort(message(1), 1008, "x");
+        tx.close(1008, "x");
         assert!(!rx.poll_killed(&mut cx), "an abort is not a kill");
         assert!(wakes.0.load(Ordering::SeqCst) > woken);
         assert_eq!(

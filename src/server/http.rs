@@ -10,7 +10,7 @@ use super::request::ChskRequest;
 use super::security::{HttpResponse, text_response};
 use super::types::{AjaxGet, AjaxPost, ConnId};
 use super::ws_connection::WsConnection;
-use crate::channel::{Outbound, ServerChannel};
+use crate::channel::ServerChannel;
 use crate::packer::{Packed, PackedRef};
 use crate::value::Value;
 
@@ -278,7 +278,7 @@ impl ChannelSocketServer {
             // Upgraded while the shutdown began: refused as a new request is.
             drop(st);
             let (code, reason) = (1001, "going away");
-            closer.push_or_abort(Outbound::Close { code, reason }, code, reason);
+            closer.close(code, reason);
             return WsConnection::new(self.clone(), None, channel, (closer, frames_rx), Vec::new());
         }
         let (conn, events) = match st.core.ws_open(
@@ -295,7 +295,7 @@ impl ChannelSocketServer {
             Err(e) => {
                 tracing::warn!(error = %e, "WebSocket refused");
                 let (code, reason) = (e.close_code(), "refused");
-                closer.push_or_abort(Outbound::Close { code, reason }, code, reason);
+                closer.close(code, reason);
                 (None, Vec::new())
             }
         };

@@ -152,11 +152,7 @@ impl<C: ServerChannel> WsConnection<C> {
                         // close frame it calls for.
                         Some((code, reason)) => {
                             tracing::info!(conn = conn.get(), error = %e, "closing: protocol error");
-                            self.closer.push_or_abort(
-                                Outbound::Close { code, reason },
-                                code,
-                                reason,
-                            );
+                            self.closer.close(code, reason);
                         }
                         None => self.closer.kill(),
                     }
@@ -174,8 +170,7 @@ impl<C: ServerChannel> WsConnection<C> {
                     "closing: message too large"
                 );
                 let (code, reason) = (1009, "message too large");
-                self.closer
-                    .push_or_abort(Outbound::Close { code, reason }, code, reason);
+                self.closer.close(code, reason);
                 return Poll::Ready(());
             }
             let shared = &self.server.shared;

@@ -25,8 +25,9 @@ pub struct Canary {
     worst_ms: Arc<AtomicU64>,
 }
 
-/// The next server message other than a ping; `None` when the stream ends.
-async fn next_message(ws: &mut Ws, packer: &dyn Packer) -> Option<ServerMessage> {
+/// The next server message other than a ping; `None` when the stream ends
+/// or a message does not unpack.
+pub async fn next_message(ws: &mut Ws, packer: &dyn Packer) -> Option<ServerMessage> {
     loop {
         let payload = match ws.0.next().await? {
             Ok(Message::Text(t)) => Packed::Text(t.as_str().to_owned()),
