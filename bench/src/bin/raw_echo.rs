@@ -17,7 +17,27 @@ use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use futures_util::StreamExt;
 
 type Sink = Arc<futures_util::lock::Mutex<WebSocketSender<smol::net::TcpStream>>>;
-type Peers = Arc<Mutex<Vec<(u64, async_channel::Sender<Message>)>>>;
+type Peers = Arc<Mutex<Vec<Peer>>>;
+
+/// A connection as the broadcaster sees it. Its push queue and writer task
+/// are made on its first push, so an idle connection costs what it did
+/// before broadcasts existed (workload C's floor).
+struct Peer {
+    id: u64,
+    sink: Sink,
+    pushes: Option<async_channel::Sender<Message>>,
+}
+
+impl Peer {
+    fn push(&mut self, msg: Message) {
+        let pushes = self.pushes.get_or_insert_with(|| {
+            let (tx, rx) = async_channel::unbounded();
+            smol::spawn(push_writer(self.sink.clone(), rx)).detach();
+            tx
+        });
+        let _ = pushes.try_send(msg);
+    }
+}
 
 /// Writes the pushes queued for one connection: all that are there, then
 /// one flush.
@@ -68,26 +88,23 @@ fn main() -> std::io::Result<()> {
                 };
                 let (tx, mut rx) = ws.split();
                 let tx: Sink = Arc::new(futures_util::lock::Mutex::new(tx));
-                let (pushes, queued) = async_channel::unbounded();
-                peers.lock().unwrap().push((id, pushes));
-                smol::spawn(push_writer(tx.clone(), queued)).detach();
+                peers.lock().unwrap().push(Peer {
+                    id,
+                    sink: tx.clone(),
+                    pushes: None,
+                });
                 while let Some(Ok(msg)) = rx.next().await {
                     let broadcast = msg.to_text().ok().and_then(broadcast_request);
                     let reply = match broadcast {
                         Some((x, cb)) => {
                             // One encoded message, cloned to every other connection.
                             let push = Message::text(format!("[[[:echo/pushed {x}]] nil]"));
-                            let others: Vec<async_channel::Sender<Message>> = peers
-                                .lock()
-                                .unwrap()
-                                .iter()
-                                .filter(|(p, _)| *p != id)
-                                .map(|(_, s)| s.clone())
-                                .collect();
-                            for peer in &others {
-                                let _ = peer.try_send(push.clone());
+                            let mut reached = 0;
+                            for peer in peers.lock().unwrap().iter_mut().filter(|p| p.id != id) {
+                                peer.push(push.clone());
+                                reached += 1;
                             }
-                            Message::text(format!("[{} {cb}]", others.len()))
+                            Message::text(format!("[{reached} {cb}]"))
                         }
                         None if msg.is_text() || msg.is_binary() => msg,
                         None => continue,
@@ -96,7 +113,7 @@ fn main() -> std::io::Result<()> {
                         break;
                     }
                 }
-                peers.lock().unwrap().retain(|(p, _)| *p != id);
+                peers.lock().unwrap().retain(|p| p.id != id);
             })
             .detach();
         }
