@@ -1,58 +1,20 @@
-//! The async driver: a [`ServerCore`] shared by the connections' tasks and
-//! one timer task, on any [`Runtime`].
+//! The async driver: the server's shards of [`ServerCore`]s shared by the
+//! connections' tasks and one timer task per shard, on any [`Runtime`].
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use super::config::ConfigError;
-use super::core::ServerCore;
+use super::core::{CheckedPush, ServerCore, push_uid};
 use super::event_msg::ServerEventMsg;
 use super::options::ServerOptions;
-use super::request::ChskRequest;
+use super::shared::{Shared, State};
 use super::types::*;
-use crate::channel::Outbound;
 use crate::event::Event;
-use crate::packer::{PackError, Packed, Packer};
+use crate::packer::{PackError, Packer};
 use crate::runtime::{BoxFuture, Runtime};
 use crate::value::Value;
-
-/// Where the core's outputs for a channel go.
-#[derive(Debug)]
-pub(crate) enum Route {
-    Ws(super::frame_queue::FrameSender),
-    Poll(async_channel::Sender<Option<Arc<Packed>>>),
-    Post(async_channel::Sender<Arc<Packed>>),
-}
-
-#[derive(Debug)]
-pub(crate) struct State {
-    pub(crate) core: ServerCore,
-    pub(crate) routes: FastMap<ConnId, Route>,
-    pub(crate) requests: FastMap<ConnId, Arc<ChskRequest>>,
-    armed: Option<Instant>,
-    uids_version: u64,
-}
-
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) runtime: Arc<dyn Runtime>,
-    /// The core's packer, for unpacking and packing outside the lock.
-    pub(crate) packer: Arc<dyn Packer>,
-    pub(crate) options: ServerOptions,
-    state: Mutex<State>,
-    events: async_channel::Sender<ServerEventMsg>,
-    timer_wake: async_channel::Sender<()>,
-    uids_changed: event_listener::Event,
-    /// What the POST bodies being received hold.
-    pub(crate) post_bodies: super::post_body::BodyBudget,
-    /// Set once [`ChannelSocketServer::shutdown`] began: new requests are refused.
-    shutting_down: std::sync::atomic::AtomicBool,
-    /// Notified when the shutdown begins.
-    shutdown_begun: event_listener::Event,
-    /// Notified whenever a request or connection ends.
-    pub(crate) conn_ended: event_listener::Event,
-}
 
 /// The channel-socket server: Sente's `make-channel-socket-server!`.
 ///
@@ -94,31 +56,14 @@ impl ConnectedUidsWatch {
         loop {
             let shared = self.shared.upgrade()?;
             let listener = shared.uids_changed.listen();
-            {
-                let st = shared.lock();
-                let version = st.core.connected_uids_version();
-                if version != self.seen {
-                    self.seen = version;
-                    return Some(st.core.connected_uids().clone());
-                }
+            let version = shared.uids_version();
+            if version != self.seen {
+                self.seen = version;
+                return Some(shared.connected_uids());
             }
             drop(shared);
             listener.await;
         }
-    }
-}
-
-impl Shared {
-    /// True once a shutdown began.
-    pub(crate) fn is_shutting_down(&self) -> bool {
-        self.shutting_down
-            .load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave the core half-updated in
-        // a way that matters more than stopping the server; keep serving.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -132,46 +77,27 @@ impl ChannelSocketServer {
         packer: Arc<dyn Packer>,
         options: ServerOptions,
     ) -> Result<(Self, ServerEvents), ConfigError> {
-        let core = ServerCore::new(options.config.clone(), packer.clone())?;
         let (events, events_rx) = async_channel::bounded(options.recv_buffer.max(1));
-        let (timer_wake, wake_rx) = async_channel::bounded(1);
-        let post_bodies = super::post_body::BodyBudget::new(options.max_pending_post_bytes);
-        let shared = Arc::new(Shared {
-            runtime: runtime.clone(),
-            packer,
-            post_bodies,
-            shutting_down: std::sync::atomic::AtomicBool::new(false),
-            shutdown_begun: event_listener::Event::new(),
-            conn_ended: event_listener::Event::new(),
-            options,
-            state: Mutex::new(State {
-                core,
-                routes: FastMap::default(),
-                requests: FastMap::default(),
-                armed: None,
-                uids_version: 0,
-            }),
-            events,
-            timer_wake,
-            uids_changed: event_listener::Event::new(),
-        });
-        // The timers: run them when the armed deadline passes, deliver their events.
-        runtime.spawn(Box::pin(crate::runtime::timer_loop(
-            Arc::downgrade(&shared),
-            wake_rx,
-            |s: &Shared| crate::runtime::sleep_until_armed(&*s.runtime, s.lock().armed),
-            |shared| async move {
-                let server = ChannelSocketServer { shared };
-                let now = server.shared.runtime.now();
-                let events = {
-                    let mut st = server.shared.lock();
-                    st.core.handle_timeout(now);
-                    st.armed = None;
-                    server.apply(&mut st)
-                };
-                server.deliver(events).await;
-            },
-        )));
+        let (shared, wakes) = Shared::new(runtime.clone(), packer, options, events)?;
+        let shared = Arc::new(shared);
+        // Each shard's timers: run them when its armed deadline passes,
+        // deliver their events.
+        for (index, wake_rx) in wakes.into_iter().enumerate() {
+            runtime.spawn(Box::pin(crate::runtime::timer_loop(
+                Arc::downgrade(&shared),
+                wake_rx,
+                move |s: &Shared| {
+                    crate::runtime::sleep_until_armed(&*s.runtime, s.shard(index).armed())
+                },
+                move |shared| async move {
+                    let ((), events) = shared.with_shard(index, |st, now| {
+                        st.core().handle_timeout(now);
+                        st.disarm();
+                    });
+                    ChannelSocketServer { shared }.deliver(events).await;
+                },
+            )));
+        }
         Ok((Self { shared }, events_rx))
     }
 
@@ -196,7 +122,15 @@ impl ChannelSocketServer {
         event: Event,
         options: SendOptions,
     ) -> Result<usize, SendError> {
-        self.with_core(|core, now| core.send(now, uid, event, options.flush))
+        let uid = push_uid(uid)?;
+        let mut checked = CheckedPush::new(event);
+        // Checked (for EDN: walked; for other packers: packed) before the
+        // lock; a WebSocket client is the common case.
+        let _ = checked.check(&*self.shared.packer, Transport::Ws);
+        let shard = self.shared.shard_of_uid(&uid);
+        self.in_shard(shard, |core, now| {
+            core.push_checked(now, std::slice::from_ref(&uid), &mut checked, options.flush)
+        })
     }
 
     /// Pushes `event` to every client of each of `uids`, batched per user
@@ -213,7 +147,21 @@ impl ChannelSocketServer {
         event: Event,
         options: SendOptions,
     ) -> Result<usize, SendError> {
-        self.with_core(|core, now| core.send_many(now, uids, event, options.flush))
+        let mut by_shard: Vec<Vec<Value>> = vec![Vec::new(); self.shared.shard_count()];
+        for uid in uids {
+            let uid = push_uid(uid)?;
+            by_shard[self.shared.shard_of_uid(&uid)].push(uid);
+        }
+        let mut checked = self.checked_for_all(event)?;
+        let mut reached = 0;
+        for (shard, uids) in by_shard.iter().enumerate() {
+            if !uids.is_empty() {
+                reached += self.in_shard(shard, |core, now| {
+                    core.push_checked(now, uids, &mut checked, options.flush)
+                })?;
+            }
+        }
+        Ok(reached)
     }
 
     /// Pushes `event` to every connected user (every client of each uid in
@@ -226,7 +174,14 @@ impl ChannelSocketServer {
     /// # Errors
     /// [`SendError::Unpackable`] when the packer cannot pack the event.
     pub fn broadcast(&self, event: Event, options: SendOptions) -> Result<usize, SendError> {
-        self.with_core(|core, now| core.broadcast(now, event, options.flush))
+        let mut checked = self.checked_for_all(event)?;
+        let mut reached = 0;
+        for shard in 0..self.shared.shard_count() {
+            reached += self.in_shard(shard, |core, now| {
+                core.broadcast_checked(now, &mut checked, options.flush)
+            })?;
+        }
+        Ok(reached)
     }
 
     /// Pushes `event` to one client (one tab or device) of user `uid`, at
@@ -243,30 +198,47 @@ impl ChannelSocketServer {
         client_id: &str,
         event: Event,
     ) -> Result<bool, SendError> {
-        self.with_core(|core, now| core.send_to_client(now, uid, client_id, event))
+        let uid = push_uid(uid)?;
+        let mut checked = CheckedPush::new(event);
+        let _ = checked.check(&*self.shared.packer, Transport::Ws);
+        let shard = self.shared.shard_of_uid(&uid);
+        self.in_shard(shard, |core, now| {
+            core.send_to_client_checked(now, &uid, client_id, &mut checked)
+        })
     }
 
-    /// Runs `f` on the core under the lock, then carries out its outputs
-    /// and hands its events to the application.
-    fn with_core<T>(&self, f: impl FnOnce(&mut ServerCore, Instant) -> T) -> T {
-        let now = self.shared.runtime.now();
-        let mut st = self.shared.lock();
-        let result = f(&mut st.core, now);
-        let events = self.apply(&mut st);
-        drop(st);
+    /// An event to push to users of several shards, checked for both
+    /// transports before any lock is taken, so that a refused event queues
+    /// nothing for anyone.
+    fn checked_for_all(&self, event: Event) -> Result<CheckedPush, SendError> {
+        let mut checked = CheckedPush::new(event);
+        for t in [Transport::Ws, Transport::Ajax] {
+            checked.check(&*self.shared.packer, t)?;
+        }
+        Ok(checked)
+    }
+
+    /// Runs `f` on a shard's core ([`Shared::with_shard`]), then hands its
+    /// events to the application without waiting.
+    fn in_shard<T>(&self, shard: usize, f: impl FnOnce(&mut ServerCore, Instant) -> T) -> T {
+        let (result, events) = self.shared.with_shard(shard, |st, now| f(st.core(), now));
         self.deliver_detached(events);
         result
+    }
+
+    /// Runs `f` on every shard in turn, then delivers their events.
+    async fn in_every_shard(&self, f: impl Fn(&mut State, Instant)) {
+        for shard in 0..self.shared.shard_count() {
+            let ((), events) = self.shared.with_shard(shard, &f);
+            self.deliver(events).await;
+        }
     }
 
     /// Closes every connection of a user (they will reconnect unless refused).
     /// Returns how many were closed.
     pub fn close_uid(&self, uid: &Value) -> usize {
-        let mut st = self.shared.lock();
-        let n = st.core.close_uid(uid);
-        let events = self.apply(&mut st);
-        drop(st);
-        self.deliver_detached(events);
-        n
+        let shard = self.shared.shard_of_uid(uid);
+        self.in_shard(shard, |core, _| core.close_uid(uid))
     }
 
     /// How many channels (WebSockets and held long-polls) user `uid` has
@@ -274,25 +246,19 @@ impl ChannelSocketServer {
     /// period are connected (see [`connected_uids`](Self::connected_uids))
     /// but have none.
     pub fn open_channels(&self, uid: &Value) -> usize {
-        self.shared.lock().core.open_channel_count(uid)
+        self.shared.open_channel_count(uid)
     }
 
     /// What the server holds now: clients, connections, timers, buffers,
     /// routes and POST bodies (for monitoring, and to check that all of it
     /// returns to zero once the clients are gone).
     pub fn stats(&self) -> ServerStats {
-        let st = self.shared.lock();
-        ServerStats {
-            routes: st.routes.len(),
-            requests: st.requests.len(),
-            post_body_bytes: self.shared.post_bodies.held(),
-            ..st.core.stats()
-        }
+        self.shared.stats()
     }
 
     /// Which users are connected now, by transport.
     pub fn connected_uids(&self) -> ConnectedUids {
-        self.shared.lock().core.connected_uids().clone()
+        self.shared.connected_uids()
     }
 
     /// A watch that yields [`ConnectedUids`] each time it changes.
@@ -333,17 +299,12 @@ impl ChannelSocketServer {
         shared.shutdown_begun.notify(usize::MAX);
         tracing::info!(drain_ms = drain.as_millis() as u64, "shutting down");
         let now = shared.runtime.now();
-        let events = {
-            let mut st = shared.lock();
-            st.core.drain(now);
-            self.apply(&mut st)
-        };
-        self.deliver(events).await;
+        self.in_every_shard(|st, now| st.core().drain(now)).await;
         // Let the handlers answer what they hold.
         let deadline = now + drain;
         loop {
             let listener = shared.conn_ended.listen();
-            if shared.lock().core.posts_awaiting_reply() == 0 {
+            if shared.posts_awaiting_reply() == 0 {
                 break;
             }
             let sleep = shared.runtime.sleep_until(deadline);
@@ -353,12 +314,7 @@ impl ChannelSocketServer {
                 break;
             }
         }
-        let events = {
-            let mut st = shared.lock();
-            st.core.close_all();
-            self.apply(&mut st)
-        };
-        self.deliver(events).await;
+        self.in_every_shard(|st, _| st.core().close_all()).await;
         let grace =
             shared.runtime.now() + super::ws_connection::CLOSE_GRACE + Duration::from_millis(500);
         self.wait_for_connections(Some(grace)).await;
@@ -371,14 +327,14 @@ impl ChannelSocketServer {
         let shared = &self.shared;
         loop {
             let listener = shared.conn_ended.listen();
-            if shared.lock().routes.is_empty() {
+            if shared.route_count() == 0 {
                 return;
             }
             let sleep = crate::runtime::sleep_until_armed(&*shared.runtime, deadline);
             if let futures_util::future::Either::Left(_) =
                 futures_util::future::select(sleep, listener).await
             {
-                let left = shared.lock().routes.len();
+                let left = shared.route_count();
                 tracing::warn!(
                     connections = left,
                     "shutdown: connections left at the deadline"
@@ -414,105 +370,12 @@ impl ChannelSocketServer {
     pub(crate) fn reply(&self, to: &ReplyTo, value: &Value) -> Result<bool, PackError> {
         // Packed before taking the lock: other connections do not wait on it.
         let packed = Arc::new(super::core::pack_reply(&*self.shared.packer, to, value)?);
-        Ok(self.with_core(|core, _| core.reply_packed(to, packed)))
-    }
-
-    /// Carries out the core's outputs; returns the events for the application.
-    pub(crate) fn apply(&self, st: &mut State) -> Vec<ServerEventMsg> {
-        let mut events = Vec::new();
-        while let Some(out) = st.core.poll_output() {
-            match out {
-                Output::Transmit { conn, payload } => {
-                    let Some(Route::Ws(frames)) = st.routes.get(&conn) else {
-                        continue;
-                    };
-                    if frames.push(Outbound::Message(payload)).is_err() {
-                        // A slow consumer: give up on it with a close frame
-                        // that does not wait behind its backlog, and let the
-                        // core keep later pushes for the client's reconnect.
-                        if let Some((frames, bytes)) = frames.abort(1008, "send queue full") {
-                            tracing::warn!(
-                                conn = conn.get(),
-                                dropped_frames = frames,
-                                dropped_bytes = bytes,
-                                limit = self.shared.options.max_queued_bytes,
-                                "closing a slow WebSocket consumer (1008): its send queue is full"
-                            );
-                        }
-                        let now = self.shared.runtime.now();
-                        st.core.ws_closed(now, conn);
-                    }
-                }
-                Output::RespondPoll { conn, payload } => {
-                    if let Some(Route::Poll(tx)) = st.routes.remove(&conn) {
-                        let _ = tx.try_send(Some(payload));
-                    }
-                }
-                Output::RespondPost { post, payload } => {
-                    if let Some(Route::Post(tx)) = st.routes.remove(&post) {
-                        let _ = tx.try_send(payload);
-                    }
-                }
-                Output::Close { conn, reason } => {
-                    tracing::debug!(conn = conn.get(), ?reason, "closing");
-                    match st.routes.get(&conn) {
-                        Some(Route::Ws(frames)) => match reason {
-                            // Asked for: after what is queued.
-                            CloseReason::Requested => frames.close(1000, ""),
-                            CloseReason::ShuttingDown => frames.close(1001, "going away"),
-                            // The peer is unresponsive: what is queued
-                            // for it would never be read. 1000 without a
-                            // reason, as Sente on http-kit sends.
-                            CloseReason::PingTimeout => {
-                                if let Some((frames, bytes)) = frames.abort(1000, "") {
-                                    tracing::info!(
-                                        conn = conn.get(),
-                                        dropped_frames = frames,
-                                        dropped_bytes = bytes,
-                                        "closing an unresponsive WebSocket: no message since the ping"
-                                    );
-                                }
-                            }
-                        },
-                        Some(Route::Poll(tx)) => {
-                            let _ = tx.try_send(None);
-                        }
-                        _ => {}
-                    }
-                }
-                Output::Event(inc) => {
-                    let request = st.requests.get(&inc.conn).cloned();
-                    events.push(ServerEventMsg {
-                        event: inc.event,
-                        uid: inc.uid,
-                        client_id: inc.client_id,
-                        transport: inc.transport,
-                        request,
-                        reply_to: inc.reply,
-                        server: Arc::downgrade(&self.shared),
-                    });
-                }
-                Output::PushDropped {
-                    uid,
-                    client_id,
-                    events: n,
-                    reason,
-                } => {
-                    tracing::warn!(%uid, %client_id, events = n, ?reason, "push dropped");
-                }
-            }
-        }
-        let next = st.core.poll_timeout();
-        if next.is_some() && (st.armed.is_none() || next < st.armed) {
-            st.armed = next;
-            let _ = self.shared.timer_wake.try_send(());
-        }
-        let version = st.core.connected_uids_version();
-        if version != st.uids_version {
-            st.uids_version = version;
-            self.shared.uids_changed.notify(usize::MAX);
-        }
-        events
+        let conn = match to {
+            ReplyTo::Ws { conn, .. } => *conn,
+            ReplyTo::Ajax { post } => *post,
+        };
+        let shard = self.shared.shard_of_conn(conn);
+        Ok(self.in_shard(shard, |core, _| core.reply_packed(to, packed)))
     }
 
     /// Hands events to the application, waiting while its buffer is full.

@@ -2,8 +2,9 @@
 
 use std::sync::{Arc, Weak};
 
-use super::driver::{ChannelSocketServer, Shared};
+use super::driver::ChannelSocketServer;
 use super::request::ChskRequest;
+use super::shared::Shared;
 use super::types::{ReplyTo, Transport};
 use crate::event::{Event, EventId};
 use crate::packer::PackError;

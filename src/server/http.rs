@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use std::future::Future;
 
-use super::driver::{ChannelSocketServer, Route};
+use super::driver::ChannelSocketServer;
 use super::request::ChskRequest;
 use super::security::{HttpResponse, text_response};
+use super::shared::Route;
 use super::types::{AjaxGet, AjaxPost, ConnId};
 use super::ws_connection::WsConnection;
 use crate::channel::ServerChannel;
@@ -118,20 +119,17 @@ impl ChannelSocketServer {
         let handshake = req.params.contains_key("handshake?");
         let client_id = req.client_id.clone();
         let req = Arc::new(req);
-        let now = self.shared.runtime.now();
         let (tx, rx) = async_channel::bounded(1);
-        let (answer, events) = {
-            let mut st = self.shared.lock();
-            let answer = st
-                .core
-                .ajax_get(now, uid.clone(), &client_id, handshake, &handshake_data);
+        let shard = self.shared.shard_of_uid(&uid);
+        let (answer, events) = self.shared.with_shard(shard, |st, now| {
+            let answer =
+                st.core()
+                    .ajax_get(now, uid.clone(), &client_id, handshake, &handshake_data);
             if let Ok(AjaxGet::Held(conn)) = &answer {
-                st.routes.insert(*conn, Route::Poll(tx));
-                st.requests.insert(*conn, req.clone());
+                st.add_route(*conn, Route::Poll(tx), Some(req.clone()));
             }
-            let events = self.apply(&mut st);
-            (answer, events)
-        };
+            answer
+        });
         self.deliver(events).await;
         let conn = match answer {
             Err(e) => {
@@ -156,22 +154,19 @@ impl ChannelSocketServer {
     }
 
     fn poll_gone(&self, conn: ConnId, uid: &Value, client_id: &str) {
-        let now = self.shared.runtime.now();
-        let mut st = self.shared.lock();
-        st.routes.remove(&conn);
-        st.requests.remove(&conn);
-        st.core.ajax_poll_closed(now, uid, client_id, conn);
-        let events = self.apply(&mut st);
-        drop(st);
+        let shard = self.shared.shard_of_conn(conn);
+        let ((), events) = self.shared.with_shard(shard, |st, now| {
+            st.remove_route(conn);
+            st.core().ajax_poll_closed(now, uid, client_id, conn);
+        });
         debug_assert!(events.is_empty());
         self.shared.conn_ended.notify(usize::MAX);
     }
 
     fn forget(&self, conn: ConnId) {
-        let mut st = self.shared.lock();
-        st.routes.remove(&conn);
-        st.requests.remove(&conn);
-        drop(st);
+        let shard = self.shared.shard_of_conn(conn);
+        let ((), events) = self.shared.with_shard(shard, |st, _| st.remove_route(conn));
+        debug_assert!(events.is_empty());
         self.shared.conn_ended.notify(usize::MAX);
     }
 
@@ -213,25 +208,23 @@ impl ChannelSocketServer {
         };
         // Unpacked before the lock: other connections do not wait on it.
         let message = crate::wire::read_client_message(&*self.shared.packer, false, payload);
-        let now = self.shared.runtime.now();
         let client_id = req.client_id.clone();
         let req = Arc::new(req);
         let (tx, rx) = async_channel::bounded(1);
-        let (answer, events) = {
-            let mut st = self.shared.lock();
+        let shard = self.shared.shard_of_uid(&uid);
+        let (answer, mut events) = self.shared.with_shard(shard, |st, now| {
             let answer = st
-                .core
+                .core()
                 .ajax_post_decoded(now, uid, &client_id, message, payload);
             if let Ok(AjaxPost::AwaitReply(post)) = &answer {
-                st.routes.insert(*post, Route::Post(tx));
+                st.add_route(*post, Route::Post(tx), None);
             }
-            // The events of this call are this POST's: they carry its request.
-            let mut events = self.apply(&mut st);
-            for ev in &mut events {
-                ev.request = Some(req.clone());
-            }
-            (answer, events)
-        };
+            answer
+        });
+        // The events of this call are this POST's: they carry its request.
+        for ev in &mut events {
+            ev.request = Some(req.clone());
+        }
         self.deliver(events).await;
         let post = match answer {
             Err(e) => return text_response(400, &format!("Bad package: {e}")),
@@ -250,10 +243,12 @@ impl ChannelSocketServer {
     }
 
     fn post_gone(&self, post: ConnId) {
-        let mut st = self.shared.lock();
-        st.routes.remove(&post);
-        st.core.ajax_post_closed(post);
-        drop(st);
+        let shard = self.shared.shard_of_conn(post);
+        let ((), events) = self.shared.with_shard(shard, |st, _| {
+            st.remove_route(post);
+            st.core().ajax_post_closed(post);
+        });
+        debug_assert!(events.is_empty());
         self.shared.conn_ended.notify(usize::MAX);
     }
 
@@ -272,34 +267,35 @@ impl ChannelSocketServer {
         let (frames, frames_rx) =
             super::frame_queue::frame_queue(self.shared.options.max_queued_bytes);
         let closer = frames.clone();
-        let now = self.shared.runtime.now();
-        let mut st = self.shared.lock();
-        if self.shared.is_shutting_down() {
-            // Upgraded while the shutdown began: refused as a new request is.
-            drop(st);
-            let (code, reason) = (1001, "going away");
-            closer.close(code, reason);
-            return WsConnection::new(self.clone(), None, channel, (closer, frames_rx), Vec::new());
-        }
-        let (conn, events) = match st.core.ws_open(
-            now,
-            accept.uid,
-            &accept.request.client_id,
-            &accept.handshake_data,
-        ) {
-            Ok(conn) => {
-                st.routes.insert(conn, Route::Ws(frames));
-                st.requests.insert(conn, accept.request);
-                (Some(conn), self.apply(&mut st))
+        let shard = self.shared.shard_of_uid(&accept.uid);
+        let WsAccept {
+            request,
+            uid,
+            handshake_data,
+        } = accept;
+        let (conn, events) = self.shared.with_shard(shard, |st, now| {
+            // Checked under the lock: the shutdown closes each shard's
+            // connections under it after setting the flag.
+            if self.shared.is_shutting_down() {
+                // Upgraded while the shutdown began: refused as a new request is.
+                closer.close(1001, "going away");
+                return None;
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "WebSocket refused");
-                let (code, reason) = (e.close_code(), "refused");
-                closer.close(code, reason);
-                (None, Vec::new())
+            match st
+                .core()
+                .ws_open(now, uid, &request.client_id, &handshake_data)
+            {
+                Ok(conn) => {
+                    st.add_route(conn, Route::Ws(frames), Some(request));
+                    Some(conn)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "WebSocket refused");
+                    closer.close(e.close_code(), "refused");
+                    None
+                }
             }
-        };
-        drop(st);
+        });
         WsConnection::new(self.clone(), conn, channel, (closer, frames_rx), events)
     }
 }

@@ -24,6 +24,7 @@ mod pending;
 mod post_body;
 mod request;
 mod security;
+mod shared;
 mod types;
 mod ws_connection;
 
@@ -38,6 +39,7 @@ pub use security::{
     AllowedOrigins, AuthorizedFn, CsrfCheck, HttpResponse, RejectFn, ResponseFn, TokenFn,
     allow_origin, text_response, valid_csrf_token,
 };
+pub use shared::MAX_LOCK_SHARDS;
 pub use types::{
     AjaxGet, AjaxPost, CloseReason, ConnId, ConnectError, ConnectedUids, DropReason, Incoming,
     Output, ReplyTo, SendError, ServerStats, Transport,

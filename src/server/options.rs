@@ -32,6 +32,7 @@ pub type HandshakeDataFn = Arc<dyn Fn(&ChskRequest) -> Value + Send + Sync>;
 /// | `max_queued_bytes` | 4 MiB per WebSocket, then the slow consumer is closed (1008) | — |
 /// | `post_body_timeout` | 10 s for a POST body to arrive, then 408 | — |
 /// | `max_pending_post_bytes` | 32 MiB held by all POST bodies being received, then 503 | — |
+/// | `lock_shards` | 16 locks over the users' state | — |
 #[derive(Clone)]
 pub struct ServerOptions {
     /// Timings and bounds of the protocol.
@@ -62,6 +63,14 @@ pub struct ServerOptions {
     /// 503 with `Retry-After: 1`; its `Content-Length` is counted as soon as
     /// its headers arrive.
     pub max_pending_post_bytes: usize,
+    /// How many parts the users' state is split into, each behind its own
+    /// lock, by a hash of the user id (default 16, at most
+    /// [`MAX_LOCK_SHARDS`](super::MAX_LOCK_SHARDS); 0 counts as 1). The
+    /// connections of users in different parts never wait on each other;
+    /// what spans users ([`broadcast`](super::ChannelSocketServer::broadcast),
+    /// [`connected_uids`](super::ChannelSocketServer::connected_uids)) visits
+    /// the parts in turn, and packs a broadcast's batch once per part.
+    pub lock_shards: usize,
 }
 
 impl Default for ServerOptions {
@@ -76,6 +85,7 @@ impl Default for ServerOptions {
             max_queued_bytes: 4 << 20,
             post_body_timeout: Duration::from_secs(10),
             max_pending_post_bytes: 32 << 20,
+            lock_shards: 16,
         }
     }
 }
@@ -92,6 +102,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("max_queued_bytes", &self.max_queued_bytes)
             .field("post_body_timeout", &self.post_body_timeout)
             .field("max_pending_post_bytes", &self.max_pending_post_bytes)
+            .field("lock_shards", &self.lock_shards)
             .finish()
     }
 }

@@ -177,12 +177,10 @@ impl<C: ServerChannel> WsConnection<C> {
             // Unpacked in this connection's task, before the lock: other
             // connections do not wait on it.
             let message = crate::wire::read_client_message(&*shared.packer, true, packed.as_ref());
-            let now = shared.runtime.now();
-            let events = {
-                let mut st = shared.lock();
-                st.core.ws_decoded(now, conn, message, packed.as_ref());
-                self.server.apply(&mut st)
-            };
+            let shard = shared.shard_of_conn(conn);
+            let ((), events) = shared.with_shard(shard, |st, now| {
+                st.core().ws_decoded(now, conn, message, packed.as_ref());
+            });
             self.delivering = self.server.try_deliver(events);
         }
         // A busy client: let other tasks run, then go on.
@@ -252,14 +250,11 @@ impl<C> WsConnection<C> {
         }
         if let Some(conn) = self.conn {
             let shared = &self.server.shared;
-            let now = shared.runtime.now();
-            let events = {
-                let mut st = shared.lock();
-                st.routes.remove(&conn);
-                st.requests.remove(&conn);
-                st.core.ws_closed(now, conn);
-                self.server.apply(&mut st)
-            };
+            let shard = shared.shard_of_conn(conn);
+            let ((), events) = shared.with_shard(shard, |st, now| {
+                st.remove_route(conn);
+                st.core().ws_closed(now, conn);
+            });
             self.server.deliver_detached(events);
             shared.conn_ended.notify(usize::MAX);
         }

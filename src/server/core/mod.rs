@@ -10,6 +10,7 @@ use crate::server::config::{ConfigError, ServerConfig};
 use crate::server::pending::PendingBatches;
 use crate::server::types::*;
 use pushes::{BatchMemo, SendBuffer};
+pub(crate) use pushes::{CheckedPush, push_uid};
 
 mod pushes;
 
@@ -150,6 +151,13 @@ impl ServerCore {
             connected: ConnectedUids::default(),
             connected_version: 0,
         })
+    }
+
+    /// The same core, giving out connection ids from `base + 1` on (a
+    /// sharded driver gives each shard its own range).
+    pub(crate) fn with_first_conn_id(mut self, base: u64) -> Self {
+        self.next_conn = base + 1;
+        self
     }
 
     /// The configuration.

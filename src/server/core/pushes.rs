@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::{BATCH_LEVELS, ServerCore, Timer, TimerKey};
 use crate::event::{Event, ids};
-use crate::packer::Packed;
+use crate::packer::{Packed, Packer};
 use crate::server::types::*;
 use crate::value::Value;
 use crate::wire;
@@ -43,10 +43,46 @@ struct MemoBatch {
     packed: Arc<Packed>,
 }
 
-/// The checked event of a push: its size per transport once checked.
-struct Checked {
+/// The event of a push, with what checking it found per transport: the
+/// size it packs to where it sits in a batch, or why it cannot be packed.
+/// It can be checked before the core's lock is taken (the driver does), or
+/// by the core, for the transports its users have clients on.
+#[derive(Debug)]
+pub(crate) struct CheckedPush {
     event: Arc<Event>,
     sizes: [Option<Result<usize, crate::packer::PackError>>; 2],
+}
+
+impl CheckedPush {
+    /// An event not checked yet.
+    pub(crate) fn new(event: Event) -> Self {
+        Self {
+            event: Arc::new(event),
+            sizes: [None, None],
+        }
+    }
+
+    /// Checks the event for transport `t` once; later calls reuse it.
+    ///
+    /// # Errors
+    /// [`SendError::Unpackable`] when the packer cannot pack it there.
+    pub(crate) fn check(&mut self, packer: &dyn Packer, t: Transport) -> Result<usize, SendError> {
+        let event = &self.event;
+        let result = self.sizes[transport_index(t)].get_or_insert_with(|| {
+            // The data sits in the event vector `[id data]`, one level
+            // below the event; the id (a keyword) packs anywhere.
+            packer
+                .check_pack(t == Transport::Ws, event.data(), BATCH_LEVELS + 1)
+                .map(|size| size + event.id().as_str().len() + 4)
+        });
+        result.clone().map_err(SendError::Unpackable)
+    }
+
+    /// Whether the event is `[:chsk/close]`, Sente's command to close the
+    /// users' connections.
+    fn is_close_command(&self) -> bool {
+        self.event.is(ids::CLOSE) && !self.event.has_data_element()
+    }
 }
 
 fn transport_index(t: Transport) -> usize {
@@ -58,7 +94,7 @@ fn transport_index(t: Transport) -> usize {
 
 /// Sente's uid rules for a push: `nil` is refused, and
 /// `:sente/all-users-without-uid` means `:sente/nil-uid`.
-fn push_uid(uid: &Value) -> Result<Value, SendError> {
+pub(crate) fn push_uid(uid: &Value) -> Result<Value, SendError> {
     match uid {
         Value::Nil => Err(SendError::NilUid),
         v if v.is_keyword("sente/all-users-without-uid") => Ok(Value::keyword(wire::NIL_UID)),
@@ -113,21 +149,29 @@ impl ServerCore {
             .into_iter()
             .map(push_uid)
             .collect::<Result<Vec<Value>, SendError>>()?;
-        if event.is(ids::CLOSE) && !event.has_data_element() {
+        self.push_checked(now, &uids, &mut CheckedPush::new(event), flush)
+    }
+
+    /// [`send_many`](Self::send_many) to users already mapped by
+    /// `push_uid`, with an event that may be checked already.
+    pub(crate) fn push_checked(
+        &mut self,
+        now: Instant,
+        uids: &[Value],
+        checked: &mut CheckedPush,
+        flush: bool,
+    ) -> Result<usize, SendError> {
+        if checked.is_close_command() {
             return Ok(uids.iter().map(|u| self.close_uid(u)).sum());
         }
-        let mut checked = Checked {
-            event: Arc::new(event),
-            sizes: [None, None],
-        };
         // Check first, for each transport that has clients among them: a
         // refused event queues nothing for anyone.
         let mut reached = 0;
-        for uid in &uids {
+        for uid in uids {
             for t in [Transport::Ws, Transport::Ajax] {
                 let n = self.client_count(t, uid);
                 if n > 0 {
-                    self.check(&mut checked, t)?;
+                    checked.check(&*self.packer, t)?;
                     reached += n;
                 }
             }
@@ -135,10 +179,10 @@ impl ServerCore {
         if flush && uids.len() > 1 {
             self.batch_memo = Some(BatchMemo::default());
         }
-        for uid in &uids {
+        for uid in uids {
             for t in [Transport::Ws, Transport::Ajax] {
                 if self.client_count(t, uid) > 0 {
-                    self.buffer(now, t, uid, &mut checked, flush)?;
+                    self.buffer(now, t, uid, checked, flush)?;
                 }
             }
         }
@@ -161,8 +205,18 @@ impl ServerCore {
         event: Event,
         flush: bool,
     ) -> Result<usize, SendError> {
+        self.broadcast_checked(now, &mut CheckedPush::new(event), flush)
+    }
+
+    /// [`broadcast`](Self::broadcast) with an event that may be checked already.
+    pub(crate) fn broadcast_checked(
+        &mut self,
+        now: Instant,
+        checked: &mut CheckedPush,
+        flush: bool,
+    ) -> Result<usize, SendError> {
         let uids: Vec<Value> = self.connected.any.iter().cloned().collect();
-        self.send_many(now, &uids, event, flush)
+        self.push_checked(now, &uids, checked, flush)
     }
 
     /// Pushes one event to one client (one tab or device) of a user, at
@@ -183,42 +237,36 @@ impl ServerCore {
         event: Event,
     ) -> Result<bool, SendError> {
         let uid = push_uid(uid)?;
-        let mut checked = Checked {
-            event: Arc::new(event),
-            sizes: [None, None],
-        };
+        self.send_to_client_checked(now, &uid, client_id, &mut CheckedPush::new(event))
+    }
+
+    /// [`send_to_client`](Self::send_to_client) to a user already mapped
+    /// by `push_uid`, with an event that may be checked already.
+    pub(crate) fn send_to_client_checked(
+        &mut self,
+        now: Instant,
+        uid: &Value,
+        client_id: &str,
+        checked: &mut CheckedPush,
+    ) -> Result<bool, SendError> {
         for t in [Transport::Ws, Transport::Ajax] {
             let Some(cid) = self
                 .clients(t)
-                .get(&uid)
+                .get(uid)
                 .and_then(|m| m.get_key_value(client_id))
                 .map(|(cid, _)| cid.clone())
             else {
                 continue;
             };
-            self.check(&mut checked, t)?;
-            self.flush(now, t, &uid);
+            checked.check(&*self.packer, t)?;
+            self.flush(now, t, uid);
             let packed =
                 wire::pack_push_batch(&*self.packer, t == Transport::Ws, [&*checked.event])
                     .map_err(SendError::Unpackable)?;
-            self.send_batch(now, t, &uid, Arc::new(packed), 1, Some(&cid));
+            self.send_batch(now, t, uid, Arc::new(packed), 1, Some(&cid));
             return Ok(true);
         }
         Ok(false)
-    }
-
-    /// Checks the event for transport `t` once; later calls reuse it.
-    fn check(&self, checked: &mut Checked, t: Transport) -> Result<usize, SendError> {
-        let slot = &mut checked.sizes[transport_index(t)];
-        let result = slot.get_or_insert_with(|| {
-            // The data sits in the event vector `[id data]`, one level
-            // below the event; the id (a keyword) packs anywhere.
-            let event = &checked.event;
-            self.packer
-                .check_pack(t == Transport::Ws, event.data(), BATCH_LEVELS + 1)
-                .map(|size| size + event.id().as_str().len() + 4)
-        });
-        result.clone().map_err(SendError::Unpackable)
     }
 
     /// Adds the event to the user's buffer for `t`, flushing it when asked
@@ -228,10 +276,10 @@ impl ServerCore {
         now: Instant,
         t: Transport,
         uid: &Value,
-        checked: &mut Checked,
+        checked: &mut CheckedPush,
         flush: bool,
     ) -> Result<(), SendError> {
-        let size = self.check(checked, t)?;
+        let size = checked.check(&*self.packer, t)?;
         let key = (t, uid.clone());
         let serial = self.next_serial;
         let buf = self
