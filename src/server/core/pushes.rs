@@ -281,6 +281,12 @@ impl ServerCore {
     ) -> Result<(), SendError> {
         let size = checked.check(&*self.packer, t)?;
         let key = (t, uid.clone());
+        if flush && !self.buffers.contains_key(&key) {
+            // No window open: the event goes alone, without a buffer (the
+            // shard's map is left as it was).
+            self.send_events(now, t, uid, vec![checked.event.clone()]);
+            return Ok(());
+        }
         let serial = self.next_serial;
         let buf = self
             .buffers
@@ -339,28 +345,33 @@ impl ServerCore {
             return;
         };
         self.cancel(buf.timer);
-        if buf.events.is_empty() {
+        self.send_events(now, t, uid, buf.events);
+    }
+
+    /// Sends `events` to the user's clients on `t` as one batch.
+    fn send_events(&mut self, now: Instant, t: Transport, uid: &Value, events: Vec<Arc<Event>>) {
+        if events.is_empty() {
             return;
         }
         let ws = t == Transport::Ws;
-        let count = buf.events.len();
-        if let Some(packed) = self.memoized(ws, &buf.events) {
+        let count = events.len();
+        if let Some(packed) = self.memoized(ws, &events) {
             return self.send_batch(now, t, uid, packed, count, None);
         }
         // One batch for the window. Should it fail to pack as a whole (each
         // event was checked when sent, so it should not), each event goes
         // as a batch of its own, in order; only one that fails alone is
         // dropped, and reported.
-        match wire::pack_push_batch(&*self.packer, ws, buf.events.iter().map(|e| &**e)) {
+        match wire::pack_push_batch(&*self.packer, ws, events.iter().map(|e| &**e)) {
             Ok(p) => {
                 let packed = Arc::new(p);
-                self.memoize(ws, buf.events, &packed);
+                self.memoize(ws, events, &packed);
                 self.send_batch(now, t, uid, packed, count, None);
             }
             Err(e) => {
                 tracing::warn!(%uid, events = count, error = %e,
                     "a push batch did not pack; its events go one by one");
-                for event in &buf.events {
+                for event in &events {
                     match wire::pack_push_batch(&*self.packer, ws, [&**event]) {
                         Ok(p) => self.send_batch(now, t, uid, Arc::new(p), 1, None),
                         Err(e) => self.drop_for_all(t, uid, DropReason::PackFailed(e.to_string())),

@@ -1,0 +1,217 @@
+//! Pushes through the whole server (the driver, its lock shards, the
+//! connections' queues and writers) without sockets, from 1 and then 2
+//! application threads: how throughput grows with a second thread.
+//!
+//! 1,000 users with one WebSocket each, on an in-memory channel that takes
+//! every frame. Each thread owns half of the users: it pushes to each in
+//! turn (`send` with `flush`, so each push is packed and queued at once)
+//! and polls that user's connection, whose writer hands the frame to the
+//! channel. Runs of 1 and 2 threads alternate; the medians are reported,
+//! with `lock_shards` at its default and at 1 (one lock for every user, as
+//! before the shards).
+//!
+//! `cargo bench --bench server_threads` (`SENTE_BENCH_SECONDS` per run,
+//! default 1; `SENTE_BENCH_ROUNDS`, default 3; `SENTE_BENCH_SHARDS` to
+//! measure one `lock_shards` setting only)
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use futures_util::{Sink, Stream};
+use sente::channel::{ChannelError, Inbound, Outbound};
+use sente::packer::EdnPacker;
+use sente::runtimes::smol::SmolRuntime;
+use sente::server::{ChannelSocketServer, CsrfCheck, GetResponse, SendOptions, ServerOptions};
+use sente::{Event, Value};
+
+const USERS: usize = 1000;
+
+/// A WebSocket that takes every frame and never sends one.
+struct NullChannel;
+
+impl Stream for NullChannel {
+    type Item = Result<Inbound, ChannelError>;
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Pending
+    }
+}
+
+impl Sink<Outbound> for NullChannel {
+    type Error = ChannelError;
+    fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ChannelError>> {
+        Poll::Ready(Ok(()))
+    }
+    fn start_send(self: Pin<&mut Self>, item: Outbound) -> Result<(), ChannelError> {
+        std::hint::black_box(item);
+        Ok(())
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ChannelError>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ChannelError>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+type Connection = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A server with `USERS` users, one connection each (handshakes written).
+fn server(lock_shards: usize) -> (ChannelSocketServer, Vec<(Value, Connection)>) {
+    let mut options = ServerOptions::default()
+        .csrf(CsrfCheck::Skip)
+        .user_id_fn(|req| req.param("uid").map(Value::from));
+    options.lock_shards = lock_shards;
+    let (server, events) =
+        ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), options)
+            .expect("options");
+    std::mem::forget(events); // nothing is read: the users only receive
+    let users = (0..USERS)
+        .map(|u| {
+            let uid = Value::from(format!("user-{u}"));
+            let (head, ()) = http::Request::get(format!("/chsk?client-id=c{u}&uid=user-{u}"))
+                .header("upgrade", "websocket")
+                .body(())
+                .expect("a request")
+                .into_parts();
+            let GetResponse::Upgrade(accept) = smol::block_on(server.handle_get(head)) else {
+                panic!("an upgrade")
+            };
+            let mut conn: Connection = Box::pin(server.serve_websocket(accept, NullChannel));
+            poll_once(&mut conn);
+            (uid, conn)
+        })
+        .collect();
+    (server, users)
+}
+
+fn poll_once(conn: &mut Connection) {
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(
+        conn.as_mut().poll(&mut cx).is_pending(),
+        "the connection ended"
+    );
+}
+
+/// The floor: each thread packs the same pushes itself, sharing nothing
+/// (what the machine's cores give to work that never meets). Returns
+/// pushes per second.
+fn measure_floor(threads: usize, run: Duration) -> f64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let packer = EdnPacker::new();
+                let event = Event::named("chat/msg", Value::from("hello everyone")).expect("an id");
+                let mut pushes = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    for _ in 0..USERS {
+                        let packed = sente::wire::pack_push_batch(&packer, true, [&event.clone()])
+                            .expect("packs");
+                        std::hint::black_box(Arc::new(packed));
+                    }
+                    pushes += USERS as u64;
+                }
+                pushes
+            })
+        })
+        .collect();
+    std::thread::sleep(run);
+    stop.store(true, Ordering::Relaxed);
+    let pushes: u64 = workers
+        .into_iter()
+        .map(|w| w.join().expect("a worker"))
+        .sum();
+    pushes as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Pushes from `threads` threads for `run`; returns pushes per second.
+fn measure(lock_shards: usize, threads: usize, run: Duration) -> f64 {
+    let (server, users) = server(lock_shards);
+    let per_thread = USERS / threads;
+    let mut users = users.into_iter();
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let mut mine: Vec<(Value, Connection)> = users.by_ref().take(per_thread).collect();
+            let (server, stop) = (server.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let event = Event::named("chat/msg", Value::from("hello everyone")).expect("an id");
+                let mut pushes = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    for (uid, conn) in &mut mine {
+                        server
+                            .send(uid, event.clone(), SendOptions { flush: true })
+                            .expect("packs");
+                        poll_once(conn);
+                    }
+                    pushes += mine.len() as u64;
+                }
+                pushes
+            })
+        })
+        .collect();
+    std::thread::sleep(run);
+    stop.store(true, Ordering::Relaxed);
+    let pushes: u64 = workers
+        .into_iter()
+        .map(|w| w.join().expect("a worker"))
+        .sum();
+    pushes as f64 / start.elapsed().as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter is not supported.
+    let run = Duration::from_secs(env("SENTE_BENCH_SECONDS", 1));
+    let rounds = env("SENTE_BENCH_ROUNDS", 3).max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "pushes through the server ({USERS} users, flush each), {cores} cores, {rounds} rounds of {run:?}"
+    );
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        one.push(measure_floor(1, run));
+        two.push(measure_floor(2, run));
+    }
+    let (one, two) = (median(one), median(two));
+    println!(
+        "floor (pack only, nothing shared): 1 thread {one:>9.0} pushes/s, 2 threads {two:>9.0} pushes/s: {:.2}x",
+        two / one
+    );
+    let shard_counts = match std::env::var("SENTE_BENCH_SHARDS") {
+        Ok(n) => vec![n.parse().expect("SENTE_BENCH_SHARDS: a number")],
+        Err(_) => vec![ServerOptions::default().lock_shards, 1],
+    };
+    for shards in shard_counts {
+        let (mut one, mut two) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            one.push(measure(shards, 1, run));
+            two.push(measure(shards, 2, run));
+        }
+        let (one, two) = (median(one), median(two));
+        println!(
+            "lock_shards {shards:>2}: 1 thread {:>9.0} pushes/s, 2 threads {:>9.0} pushes/s: {:.2}x",
+            one,
+            two,
+            two / one
+        );
+    }
+}
