@@ -6,9 +6,12 @@
 //! every frame. Each thread owns half of the users: it pushes to each in
 //! turn (`send` with `flush`, so each push is packed and queued at once)
 //! and polls that user's connection, whose writer hands the frame to the
-//! channel. Runs of 1 and 2 threads alternate; the medians are reported,
-//! with `lock_shards` at its default and at 1 (one lock for every user, as
-//! before the shards).
+//! channel. The users are split between the threads by lock shard (no
+//! shard touched by both) or in halves by number (both threads in every
+//! shard: its lock and state move between the cores). Runs of 1 and 2
+//! threads alternate; the medians are reported, with `lock_shards` at its
+//! default and at 1 (one lock for every user, as before the shards), and
+//! for a floor that packs the same pushes and shares nothing.
 //!
 //! `cargo bench --bench server_threads` (`SENTE_BENCH_SECONDS` per run,
 //! default 1; `SENTE_BENCH_ROUNDS`, default 3; `SENTE_BENCH_SHARDS` to
@@ -130,16 +133,32 @@ fn measure_floor(threads: usize, run: Duration) -> f64 {
     pushes as f64 / start.elapsed().as_secs_f64()
 }
 
+/// How the users are split between the threads.
+#[derive(Clone, Copy, Debug)]
+enum Split {
+    /// Each thread's users are in shards of their own
+    /// ([`ChannelSocketServer::lock_shard`]): nothing is shared.
+    ByShard,
+    /// Halves by user number: each thread's users are in every shard.
+    Halves,
+}
+
 /// Pushes from `threads` threads for `run`; returns pushes per second.
-fn measure(lock_shards: usize, threads: usize, run: Duration) -> f64 {
+fn measure(lock_shards: usize, split: Split, threads: usize, run: Duration) -> f64 {
     let (server, users) = server(lock_shards);
-    let per_thread = USERS / threads;
-    let mut users = users.into_iter();
+    let mut parts: Vec<Vec<(Value, Connection)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (n, (uid, conn)) in users.into_iter().enumerate() {
+        let part = match split {
+            Split::ByShard => server.lock_shard(&uid) % threads,
+            Split::Halves => n * threads / USERS,
+        };
+        parts[part].push((uid, conn));
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
-    let workers: Vec<_> = (0..threads)
-        .map(|_| {
-            let mut mine: Vec<(Value, Connection)> = users.by_ref().take(per_thread).collect();
+    let workers: Vec<_> = parts
+        .into_iter()
+        .map(|mut mine| {
             let (server, stop) = (server.clone(), stop.clone());
             std::thread::spawn(move || {
                 let event = Event::named("chat/msg", Value::from("hello everyone")).expect("an id");
@@ -186,31 +205,39 @@ fn main() {
     println!(
         "pushes through the server ({USERS} users, flush each), {cores} cores, {rounds} rounds of {run:?}"
     );
-    let (mut one, mut two) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        one.push(measure_floor(1, run));
-        two.push(measure_floor(2, run));
-    }
-    let (one, two) = (median(one), median(two));
-    println!(
-        "floor (pack only, nothing shared): 1 thread {one:>9.0} pushes/s, 2 threads {two:>9.0} pushes/s: {:.2}x",
-        two / one
-    );
     let shard_counts = match std::env::var("SENTE_BENCH_SHARDS") {
         Ok(n) => vec![n.parse().expect("SENTE_BENCH_SHARDS: a number")],
         Err(_) => vec![ServerOptions::default().lock_shards, 1],
     };
-    for shards in shard_counts {
-        let (mut one, mut two) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            one.push(measure(shards, 1, run));
-            two.push(measure(shards, 2, run));
+    // Every configuration once per round, 1 and 2 threads back to back, so
+    // that the machine's noise falls on all of them alike.
+    let mut configs: Vec<Option<(usize, Split)>> = vec![None];
+    for &shards in &shard_counts {
+        for split in [Split::ByShard, Split::Halves] {
+            if shards > 1 || matches!(split, Split::Halves) {
+                configs.push(Some((shards, split)));
+            }
         }
+    }
+    let mut results = vec![(Vec::new(), Vec::new()); configs.len()];
+    for _ in 0..rounds {
+        for (config, (one, two)) in configs.iter().zip(&mut results) {
+            let run_with = |threads| match *config {
+                None => measure_floor(threads, run),
+                Some((shards, split)) => measure(shards, split, threads, run),
+            };
+            one.push(run_with(1));
+            two.push(run_with(2));
+        }
+    }
+    for (config, (one, two)) in configs.iter().zip(results) {
         let (one, two) = (median(one), median(two));
+        let name = match config {
+            None => "floor (pack only, nothing shared)".to_owned(),
+            Some((shards, split)) => format!("lock_shards {shards:>2}, users split {split:?}"),
+        };
         println!(
-            "lock_shards {shards:>2}: 1 thread {:>9.0} pushes/s, 2 threads {:>9.0} pushes/s: {:.2}x",
-            one,
-            two,
+            "{name:<40} 1 thread {one:>9.0} pushes/s, 2 threads {two:>9.0} pushes/s: {:.2}x",
             two / one
         );
     }

@@ -133,6 +133,17 @@ impl ChannelSocketServer {
         })
     }
 
+    /// The lock shard that holds user `uid`'s state (below
+    /// [`ServerOptions::lock_shards`]). Work on users of different shards
+    /// never waits on the same lock; an application that spreads its
+    /// pushes over threads can group users by it.
+    pub fn lock_shard(&self, uid: &Value) -> usize {
+        match push_uid(uid) {
+            Ok(uid) => self.shared.shard_of_uid(&uid),
+            Err(_) => self.shared.shard_of_uid(uid),
+        }
+    }
+
     /// Pushes `event` to every client of each of `uids`, batched per user
     /// as [`send`](Self::send) does; users whose windows hold the same
     /// events share one packed batch.

@@ -84,8 +84,10 @@ impl State {
     }
 }
 
-/// One shard: its state and the waker of its timer task.
+/// One shard: its state and the waker of its timer task. Aligned to two
+/// cache lines, so that the locks of neighbouring shards do not share one.
 #[derive(Debug)]
+#[repr(align(128))]
 pub(crate) struct Shard {
     state: Mutex<State>,
     timer_wake: async_channel::Sender<()>,
