@@ -117,10 +117,12 @@ pub mod runtime;
 #[path = "../runtimes/mod.rs"]
 pub mod runtimes;
 pub mod server;
+mod typed;
 pub mod value;
 pub mod wire;
 pub mod ws;
 
 pub use event::{Event, EventError, EventId};
 pub use packer::{Packed, PackedRef, Packer};
+pub use typed::DataError;
 pub use value::{Value, ValueError, from_value, from_value_ref, to_value};

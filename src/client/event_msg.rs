@@ -49,6 +49,15 @@ impl ClientEventMsg {
         self.event.data()
     }
 
+    /// The event's data read as `T` (see [`Event::data_as`]).
+    ///
+    /// # Errors
+    /// [`DataError::Data`](crate::DataError::Data) naming the event and the
+    /// path inside its data that does not fit `T`.
+    pub fn data_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, crate::DataError> {
+        self.event.data_as()
+    }
+
     /// For `chsk/state` events, the change as a typed value.
     pub fn state_change(&self) -> Option<&StateChange> {
         self.change.as_deref()

@@ -89,6 +89,36 @@ impl ServerEventMsg {
         }
     }
 
+    /// The event's data read as `T` (see [`Event::data_as`]).
+    ///
+    /// # Errors
+    /// [`DataError::Data`](crate::DataError::Data) naming the event and the
+    /// path inside its data that does not fit `T`.
+    pub fn data_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, crate::DataError> {
+        self.event.data_as()
+    }
+
+    /// Replies with any serializable value (see [`reply`](Self::reply)).
+    ///
+    /// Returns `Ok(false)` when no reply was asked for, the connection is
+    /// gone, or the server is.
+    ///
+    /// # Errors
+    /// [`DataError::Data`](crate::DataError::Data) when `data` does not
+    /// convert; [`DataError::Pack`](crate::DataError::Pack) when the packer
+    /// cannot pack it.
+    pub fn reply_with<T: serde::Serialize + ?Sized>(
+        &self,
+        data: &T,
+    ) -> Result<bool, crate::DataError> {
+        let id = self.event.id();
+        let value = crate::to_value(data).map_err(|e| crate::DataError::data(id, e))?;
+        self.reply(value).map_err(|source| crate::DataError::Pack {
+            event: format!(":{}", id.as_str()),
+            source,
+        })
+    }
+
     /// The server, to push to users ([`ChannelSocketServer::send`]) or read
     /// [`connected_uids`](ChannelSocketServer::connected_uids); `None` once
     /// the server is gone (every handle dropped, or shut down and its

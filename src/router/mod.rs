@@ -6,6 +6,9 @@
 //! (`spawn_per_message`, Sente's `:simple-auto-threading?`). A handler's
 //! error, or its panic, goes to the error handler with the event that caused
 //! it, and the router carries on.
+//!
+//! [`EventRouter`] calls a handler per event id ([`EventRouter::on`]), with
+//! a fallback for the rest.
 
 use std::any::Any;
 use std::future::Future;
@@ -17,6 +20,10 @@ use futures_util::future::{Either, select};
 
 use crate::event::Event;
 use crate::runtime::Runtime;
+
+mod by_event;
+
+pub use by_event::EventRouter;
 
 /// A handler's failure.
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
