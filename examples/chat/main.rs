@@ -2,13 +2,15 @@
 //! client of `js/`, talking over one channel socket.
 //!
 //! ```sh
-//! cargo run --example chat                    # then open the printed URL
+//! cargo run --example chat                    # then open http://127.0.0.1:3000/
 //! cargo run --example chat -- --port 8080 --no-websocket
+//! cargo run --example chat -- --help
 //! ```
 //!
 //! Serves the page at `/`, the client's ES modules at `/js/*` (embedded from
 //! `js/src`, so the example runs from any directory) and the channel socket
-//! at `/chsk`. Users pick a name, which is their uid. Events:
+//! at `/chsk`. Users pick a name, which is their uid. Events, each with its
+//! handler ([`EventRouter`]) and typed data where it has some:
 //! - `[:chat/say {:text t}]` pushes `[:chat/msg {:from uid, :text t, :at inst}]`
 //!   to everyone and replies `:chat/ok`;
 //! - `[:chat/who]` replies the names online;
@@ -34,6 +36,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::Full;
 use sente::packer::EdnPacker;
+use sente::router::{EventRouter, HandlerError, RouterOptions};
 use sente::runtimes::smol::{self as chsk_smol, Response, SmolRuntime};
 use sente::server::{
     AllowedOrigins, ChannelSocketServer, ChskRequest, CsrfCheck, SendOptions, ServerEventMsg,
@@ -99,9 +102,19 @@ struct Args {
     csrf_token: Option<String>,
 }
 
+/// The port when none is given: the URL is the same every time.
+const DEFAULT_PORT: u16 = 3000;
+
+const USAGE: &str = "usage: chat [--port N] [--no-websocket] [--csrf-token T]
+
+  --port N          listen on 127.0.0.1:N (default 3000; 0 picks a free port)
+  --no-websocket    refuse WebSocket upgrades: clients fall back to Ajax long-polling
+  --csrf-token T    the CSRF token the page embeds (at least 16 characters;
+                    default: a random one per start)";
+
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
-        port: 0,
+        port: DEFAULT_PORT,
         websocket: true,
         csrf_token: None,
     };
@@ -113,6 +126,10 @@ fn parse_args() -> Result<Args, String> {
                 args.port = value.parse().map_err(|e| format!("--port: {e}"))?;
             }
             "--no-websocket" => args.websocket = false,
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             "--csrf-token" => {
                 let value = it.next().ok_or("--csrf-token needs a value")?;
                 if value.len() < 16 {
@@ -120,11 +137,7 @@ fn parse_args() -> Result<Args, String> {
                 }
                 args.csrf_token = Some(value);
             }
-            other => {
-                return Err(format!(
-                    "unknown argument {other} (--port N, --no-websocket, --csrf-token T)"
-                ));
-            }
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
     Ok(args)
@@ -202,41 +215,59 @@ fn broadcast(chsk: &ChannelSocketServer, event: &Event) {
     }
 }
 
-fn handle(msg: ServerEventMsg) {
+/// What `[:chat/say {:text t}]` carries.
+#[derive(serde::Deserialize)]
+struct Say {
+    text: String,
+}
+
+/// What `[:chat/msg …]` pushes to everyone.
+#[derive(serde::Serialize)]
+struct Said<'a> {
+    from: &'a str,
+    text: &'a str,
+    at: Inst,
+}
+
+/// `[:chat/say {:text t}]`: pushes `[:chat/msg {:from uid, :text t, :at inst}]`
+/// to everyone and replies `:chat/ok` (`:chat/refused` for an anonymous
+/// user, or a blank or too long text).
+async fn say(msg: ServerEventMsg) -> Result<(), HandlerError> {
     let Some(chsk) = msg.server() else {
-        return; // the server is gone
+        return Ok(()); // the server is gone
     };
-    let result = match msg.id().as_str() {
-        "chat/say" => {
-            let text = msg
-                .data()
-                .get(&Value::keyword("text"))
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .unwrap_or_default();
-            let named = matches!(msg.uid(), Value::String(_));
-            if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS || !named {
-                msg.reply(Value::keyword("chat/refused"))
-            } else {
-                let said = Value::map([
-                    (Value::keyword("from"), msg.uid().clone()),
-                    (Value::keyword("text"), Value::from(text)),
-                    (Value::keyword("at"), Value::Inst(Inst::now())),
-                ]);
-                if let Ok(event) = Event::named("chat/msg", said) {
-                    broadcast(&chsk, &event);
-                }
-                msg.reply(Value::keyword("chat/ok"))
+    let text = msg.data_as::<Say>().map(|say| say.text).unwrap_or_default();
+    let text = text.trim();
+    let (Value::String(from), false, true) = (
+        msg.uid(),
+        text.is_empty(),
+        text.chars().count() <= MAX_TEXT_CHARS,
+    ) else {
+        msg.reply(Value::keyword("chat/refused"))?;
+        return Ok(());
+    };
+    let said = Said {
+        from,
+        text,
+        at: Inst::now(),
+    };
+    broadcast(&chsk, &Event::from_data("chat/msg", &said)?);
+    msg.reply(Value::keyword("chat/ok"))?;
+    Ok(())
+}
+
+/// The handlers, per event. `chat/void` has none and is never answered: the
+/// page shows the client's reply timeout. Sente's own events
+/// (`chsk/uidport-open`, …) need nothing here.
+fn router() -> EventRouter<ServerEventMsg> {
+    EventRouter::new()
+        .on("chat/say", say)
+        .on("chat/who", |msg: ServerEventMsg| async move {
+            if let Some(chsk) = msg.server() {
+                msg.reply(online(&chsk))?;
             }
-        }
-        "chat/who" => msg.reply(online(&chsk)),
-        // `chat/void` is never answered: the page shows the client's reply
-        // timeout. Sente's own events (`chsk/uidport-open`, …) need nothing.
-        _ => Ok(false),
-    };
-    if let Err(e) = result {
-        eprintln!("chat: reply failed: {e}");
-    }
+            Ok(())
+        })
 }
 
 fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response {
@@ -282,12 +313,7 @@ fn main() {
             options(port, csrf_token, args.websocket),
         )
         .unwrap_or_else(|e| fail(2, e));
-        smol::spawn(async move {
-            while let Ok(msg) = events.recv().await {
-                handle(msg);
-            }
-        })
-        .detach();
+        router().start(Arc::new(SmolRuntime), events, RouterOptions::default());
         let watcher = chsk.clone();
         smol::spawn(async move {
             let mut watch = watcher.watch_connected_uids();
