@@ -126,3 +126,8 @@ pub use event::{Event, EventError, EventId};
 pub use packer::{Packed, PackedRef, Packer};
 pub use typed::DataError;
 pub use value::{Value, ValueError, from_value, from_value_ref, to_value};
+
+/// The README's examples, compiled as doc tests.
+#[cfg(all(doctest, feature = "smol", feature = "edn"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
