@@ -26,6 +26,11 @@ pub mod ids {
     pub const UIDPORT_OPEN: &str = "chsk/uidport-open";
     /// `[:chsk/uidport-close uid]`: a user id lost its last connection (after the grace period).
     pub const UIDPORT_CLOSE: &str = "chsk/uidport-close";
+    /// Server side only, when enabled (`ServerConfig::client_events`): a
+    /// client id connected for the first time.
+    pub const CLIENT_OPEN: &str = "chsk/client-open";
+    /// Server side only, when enabled: a client id is gone for good.
+    pub const CLIENT_CLOSE: &str = "chsk/client-close";
     /// `[:chsk/bad-package raw]`: a payload that could not be unpacked.
     pub const BAD_PACKAGE: &str = "chsk/bad-package";
     /// `[:chsk/bad-event x]`: a value that is not a valid event.

@@ -49,6 +49,17 @@ pub struct ServerConfig {
     /// (default 256). A connection beyond it is refused with
     /// [`ConnectError::TooManyClients`](super::ConnectError::TooManyClients).
     pub max_clients_per_uid: usize,
+    /// Also tell the application when each client (a tab or device: a
+    /// client id, on one transport) arrives and leaves, not only each user
+    /// (default off, as Sente has no such events). When on, the event
+    /// stream gets `[:chsk/client-open client-id]` when a client id first
+    /// connects (before the user's `chsk/uidport-open`, if it is the
+    /// user's first), and `[:chsk/client-close client-id]` when it is gone
+    /// for good, after its grace period (before the user's
+    /// `chsk/uidport-close`, if it was the last). The message's `uid`,
+    /// `client_id` and `transport` say whose; keep per-client state keyed
+    /// by them and drop it on the close.
+    pub client_events: bool,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +75,7 @@ impl Default for ServerConfig {
             max_pending_bytes: 1 << 20,
             max_buffered_bytes: 1 << 20,
             max_clients_per_uid: 256,
+            client_events: false,
         }
     }
 }

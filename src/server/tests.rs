@@ -1028,3 +1028,69 @@ fn a_push_to_one_client_reaches_that_tab_only() {
     let back = s.ws("u", "tab-2");
     assert!(frames(&s.drain(), back).contains(&"[[[:a/later 4]] nil]".to_owned()));
 }
+
+#[test]
+fn client_events_tell_each_tab_arriving_and_leaving_when_enabled() {
+    let mut s = Sim::with(ServerConfig {
+        client_events: true,
+        ..ServerConfig::default()
+    });
+    let a = s.ws("alice", "tab-1");
+    assert_eq!(
+        events(&s.drain()),
+        [
+            r#"[:chsk/client-open "tab-1"]"#,
+            r#"[:chsk/uidport-open "alice"]"#
+        ]
+    );
+    let b = s.ws("alice", "tab-2");
+    let out = s.drain();
+    assert_eq!(events(&out), [r#"[:chsk/client-open "tab-2"]"#]);
+    let ev = &incoming(&out)[0];
+    assert_eq!(
+        (ev.uid.clone(), &*ev.client_id, ev.transport),
+        (Value::from("alice"), "tab-2", Transport::Ws)
+    );
+    // tab-1 reloads within its grace: it never left.
+    s.core.ws_closed(s.now, a);
+    s.advance(ms(1_000));
+    let a2 = s.ws("alice", "tab-1");
+    s.advance(ms(5_000));
+    assert!(events(&s.drain()).is_empty(), "a reload is no arrival");
+    // tab-2 leaves for good: its close after the grace, the user stays.
+    s.core.ws_closed(s.now, b);
+    s.advance(ms(2_499));
+    assert!(events(&s.drain()).is_empty(), "within the grace");
+    s.advance(ms(1));
+    assert_eq!(events(&s.drain()), [r#"[:chsk/client-close "tab-2"]"#]);
+    // The last tab: the client's close, then the user's.
+    s.core.ws_closed(s.now, a2);
+    s.advance(ms(2_500));
+    assert_eq!(
+        events(&s.drain()),
+        [
+            r#"[:chsk/client-close "tab-1"]"#,
+            r#"[:chsk/uidport-close "alice"]"#
+        ]
+    );
+    // An Ajax client arrives with its handshake and leaves after its grace.
+    let hs = s
+        .core
+        .ajax_get(s.now, Value::from("bob"), "phone", true, &Value::Nil)
+        .unwrap();
+    assert!(matches!(hs, AjaxGet::Respond(_)));
+    assert_eq!(events(&s.drain()), [r#"[:chsk/client-open "phone"]"#]);
+    s.advance(ms(5_000));
+    assert_eq!(events(&s.drain()), [r#"[:chsk/client-close "phone"]"#]);
+}
+
+#[test]
+fn client_events_are_off_by_default_as_in_sente() {
+    let mut s = Sim::new();
+    let a = s.ws("alice", "tab-1");
+    s.ws("alice", "tab-2");
+    assert_eq!(events(&s.drain()), [r#"[:chsk/uidport-open "alice"]"#]);
+    s.core.ws_closed(s.now, a);
+    s.advance(ms(2_500));
+    assert!(events(&s.drain()).is_empty());
+}

@@ -70,6 +70,11 @@ impl ServerCore {
                         grace_timer: None,
                     },
                 );
+                if self.config.client_events {
+                    let data = Value::from(&**client_id);
+                    let event = Event::reserved(ids::CLIENT_OPEN, Some(data));
+                    self.emit_event(event, uid, client_id, t, generation, None);
+                }
             }
         }
         Ok(())

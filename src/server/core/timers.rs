@@ -126,6 +126,11 @@ impl ServerCore {
         for (_, n) in gone.map(|mut c| c.pending.take_all()).unwrap_or_default() {
             self.drop_batch(uid, client_id, n, DropReason::ClientGone);
         }
+        if self.config.client_events {
+            let data = Value::from(&**client_id);
+            let event = Event::reserved(ids::CLIENT_CLOSE, Some(data));
+            self.emit_event(event, uid, client_id, t, generation, None);
+        }
         if self.recompute_uid(uid) {
             self.emit_event(
                 Event::reserved(ids::UIDPORT_CLOSE, Some(uid.clone())),
