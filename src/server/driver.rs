@@ -6,12 +6,11 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use super::config::ConfigError;
-use super::core::{CheckedPush, ServerCore, push_uid};
+use super::core::ServerCore;
 use super::event_msg::ServerEventMsg;
 use super::options::ServerOptions;
 use super::shared::{Shared, State};
 use super::types::*;
-use crate::event::Event;
 use crate::packer::{PackError, Packer};
 use crate::runtime::{BoxFuture, Runtime};
 use crate::value::Value;
@@ -80,6 +79,7 @@ impl ChannelSocketServer {
         let (events, events_rx) = async_channel::bounded(options.recv_buffer.max(1));
         let (shared, wakes) = Shared::new(runtime.clone(), packer, options, events)?;
         let shared = Arc::new(shared);
+        super::cluster_link::start_broker(&shared);
         // Each shard's timers: run them when its armed deadline passes,
         // deliver their events.
         for (index, wake_rx) in wakes.into_iter().enumerate() {
@@ -106,132 +106,13 @@ impl ChannelSocketServer {
         &self.shared.options
     }
 
-    /// Pushes `event` to every client of user `uid` over both transports,
-    /// batched per the send-buffer windows (or at once with `flush`).
-    ///
-    /// Returns the number of clients it was queued for; 0 when the user has
-    /// none (the event is discarded, as in Sente).
-    ///
-    /// # Errors
-    /// [`SendError::NilUid`] for a `nil` uid; [`SendError::Unpackable`] when
-    /// the packer cannot pack the event where it sits in a push batch
-    /// (nothing is queued: the error is the caller's to handle).
-    pub fn send(
-        &self,
-        uid: &Value,
-        event: Event,
-        options: SendOptions,
-    ) -> Result<usize, SendError> {
-        let uid = push_uid(uid)?;
-        let mut checked = CheckedPush::new(event);
-        // Checked (for EDN: walked; for other packers: packed) before the
-        // lock; a WebSocket client is the common case.
-        let _ = checked.check(&*self.shared.packer, Transport::Ws);
-        let shard = self.shared.shard_of_uid(&uid);
-        self.in_shard(shard, |core, now| {
-            core.push_checked(now, std::slice::from_ref(&uid), &mut checked, options.flush)
-        })
-    }
-
-    /// The lock shard that holds user `uid`'s state (below
-    /// [`ServerOptions::lock_shards`]). Work on users of different shards
-    /// never waits on the same lock; an application that spreads its
-    /// pushes over threads can group users by it.
-    pub fn lock_shard(&self, uid: &Value) -> usize {
-        match push_uid(uid) {
-            Ok(uid) => self.shared.shard_of_uid(&uid),
-            Err(_) => self.shared.shard_of_uid(uid),
-        }
-    }
-
-    /// Pushes `event` to every client of each of `uids`, batched per user
-    /// as [`send`](Self::send) does; users whose windows hold the same
-    /// events share one packed batch.
-    ///
-    /// Returns the number of clients it was queued for.
-    ///
-    /// # Errors
-    /// As [`send`](Self::send), before anything is queued.
-    pub fn send_many<'a>(
-        &self,
-        uids: impl IntoIterator<Item = &'a Value>,
-        event: Event,
-        options: SendOptions,
-    ) -> Result<usize, SendError> {
-        let mut by_shard: Vec<Vec<Value>> = vec![Vec::new(); self.shared.shard_count()];
-        for uid in uids {
-            let uid = push_uid(uid)?;
-            by_shard[self.shared.shard_of_uid(&uid)].push(uid);
-        }
-        let mut checked = self.checked_for_all(event)?;
-        let mut reached = 0;
-        for (shard, uids) in by_shard.iter().enumerate() {
-            if !uids.is_empty() {
-                reached += self.in_shard(shard, |core, now| {
-                    core.push_checked(now, uids, &mut checked, options.flush)
-                })?;
-            }
-        }
-        Ok(reached)
-    }
-
-    /// Pushes `event` to every connected user (every client of each uid in
-    /// [`connected_uids`](Self::connected_uids)`.any`), packing each distinct
-    /// batch once for all the connections that get it. Sente's per-user
-    /// buffering is kept: each user's pushes stay in order.
-    ///
-    /// Returns the number of clients it was queued for.
-    ///
-    /// # Errors
-    /// [`SendError::Unpackable`] when the packer cannot pack the event.
-    pub fn broadcast(&self, event: Event, options: SendOptions) -> Result<usize, SendError> {
-        let mut checked = self.checked_for_all(event)?;
-        let mut reached = 0;
-        for shard in 0..self.shared.shard_count() {
-            reached += self.in_shard(shard, |core, now| {
-                core.broadcast_checked(now, &mut checked, options.flush)
-            })?;
-        }
-        Ok(reached)
-    }
-
-    /// Pushes `event` to one client (one tab or device) of user `uid`, at
-    /// once, after the pushes buffered for the user (so its events stay in
-    /// order). A client between polls or reconnecting gets it when back.
-    ///
-    /// Returns whether the user has a client with that id.
-    ///
-    /// # Errors
-    /// As [`send`](Self::send).
-    pub fn send_to_client(
-        &self,
-        uid: &Value,
-        client_id: &str,
-        event: Event,
-    ) -> Result<bool, SendError> {
-        let uid = push_uid(uid)?;
-        let mut checked = CheckedPush::new(event);
-        let _ = checked.check(&*self.shared.packer, Transport::Ws);
-        let shard = self.shared.shard_of_uid(&uid);
-        self.in_shard(shard, |core, now| {
-            core.send_to_client_checked(now, &uid, client_id, &mut checked)
-        })
-    }
-
-    /// An event to push to users of several shards, checked for both
-    /// transports before any lock is taken, so that a refused event queues
-    /// nothing for anyone.
-    fn checked_for_all(&self, event: Event) -> Result<CheckedPush, SendError> {
-        let mut checked = CheckedPush::new(event);
-        for t in [Transport::Ws, Transport::Ajax] {
-            checked.check(&*self.shared.packer, t)?;
-        }
-        Ok(checked)
-    }
-
     /// Runs `f` on a shard's core ([`Shared::with_shard`]), then hands its
     /// events to the application without waiting.
-    fn in_shard<T>(&self, shard: usize, f: impl FnOnce(&mut ServerCore, Instant) -> T) -> T {
+    pub(crate) fn in_shard<T>(
+        &self,
+        shard: usize,
+        f: impl FnOnce(&mut ServerCore, Instant) -> T,
+    ) -> T {
         let (result, events) = self.shared.with_shard(shard, |st, now| f(st.core(), now));
         self.deliver_detached(events);
         result
@@ -243,6 +124,11 @@ impl ChannelSocketServer {
             let ((), events) = self.shared.with_shard(shard, &f);
             self.deliver(events).await;
         }
+    }
+
+    /// The counters of the server's broker; `None` without one.
+    pub fn broker_stats(&self) -> Option<super::broker::BrokerStats> {
+        self.shared.options.broker.as_ref().map(|b| b.stats())
     }
 
     /// Closes every connection of a user (they will reconnect unless refused).

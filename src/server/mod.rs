@@ -13,6 +13,8 @@
 //!   [`ChannelSocketServer::handle_post`]) and the WebSocket loop
 //!   ([`ChannelSocketServer::serve_websocket`]) that adapters call.
 
+pub mod broker;
+mod cluster_link;
 mod config;
 mod core;
 mod driver;
@@ -24,6 +26,7 @@ mod pending;
 mod post_body;
 mod request;
 mod security;
+mod send;
 mod shared;
 mod types;
 mod ws_connection;

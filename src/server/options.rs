@@ -33,6 +33,7 @@ pub type HandshakeDataFn = Arc<dyn Fn(&ChskRequest) -> Value + Send + Sync>;
 /// | `post_body_timeout` | 10 s for a POST body to arrive, then 408 | — |
 /// | `max_pending_post_bytes` | 32 MiB held by all POST bodies being received, then 503 | — |
 /// | `lock_shards` | 16 locks over the users' state | — |
+/// | [`broker`](Self::broker) | none: one node | — |
 #[derive(Clone)]
 pub struct ServerOptions {
     /// Timings and bounds of the protocol.
@@ -71,6 +72,7 @@ pub struct ServerOptions {
     /// [`connected_uids`](super::ChannelSocketServer::connected_uids)) visits
     /// the parts in turn, and packs a broadcast's batch once per part.
     pub lock_shards: usize,
+    pub(crate) broker: Option<Arc<dyn super::broker::Broker>>,
 }
 
 impl Default for ServerOptions {
@@ -86,6 +88,7 @@ impl Default for ServerOptions {
             post_body_timeout: Duration::from_secs(10),
             max_pending_post_bytes: 32 << 20,
             lock_shards: 16,
+            broker: None,
         }
     }
 }
@@ -103,6 +106,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("post_body_timeout", &self.post_body_timeout)
             .field("max_pending_post_bytes", &self.max_pending_post_bytes)
             .field("lock_shards", &self.lock_shards)
+            .field("broker", &self.broker)
             .finish()
     }
 }
@@ -124,6 +128,14 @@ impl ServerOptions {
         f: impl Fn(&ChskRequest) -> Value + Send + Sync + 'static,
     ) -> Self {
         self.handshake_data_fn = Some(Arc::new(f));
+        self
+    }
+
+    /// Joins this server to a cluster through `broker`: pushes reach the
+    /// users' clients on every node and `connected_uids` shows every node's
+    /// users (see [`broker`](super::broker)).
+    pub fn broker(mut self, broker: Arc<dyn super::broker::Broker>) -> Self {
+        self.broker = Some(broker);
         self
     }
 

@@ -127,6 +127,8 @@ pub(crate) struct Shared {
     pub(crate) shutdown_begun: event_listener::Event,
     /// Notified whenever a request or connection ends.
     pub(crate) conn_ended: event_listener::Event,
+    /// What the broker holds (weakly) of this server, when it has one.
+    pub(crate) cluster_link: std::sync::OnceLock<Arc<dyn super::broker::ClusterNode>>,
 }
 
 impl Shared {
@@ -171,6 +173,7 @@ impl Shared {
             shutting_down: AtomicBool::new(false),
             shutdown_begun: event_listener::Event::new(),
             conn_ended: event_listener::Event::new(),
+            cluster_link: std::sync::OnceLock::new(),
         };
         Ok((shared, wakes))
     }
@@ -323,12 +326,35 @@ impl Shared {
             st.uids_version = version;
             self.uids_version.fetch_add(1, Ordering::AcqRel);
             self.uids_changed.notify(usize::MAX);
+            if let Some(broker) = &self.options.broker {
+                // A broker does not call back into the node from here.
+                broker.local_presence_changed();
+            }
         }
         events
     }
 
-    /// The connected users of every shard, merged.
+    /// The users connected on the other nodes changed.
+    pub(crate) fn remote_presence_changed(&self) {
+        self.uids_version.fetch_add(1, Ordering::AcqRel);
+        self.uids_changed.notify(usize::MAX);
+    }
+
+    /// The connected users of the cluster: this node's, and the other
+    /// nodes' as the broker last heard.
     pub(crate) fn connected_uids(&self) -> ConnectedUids {
+        let mut all = self.local_connected_uids();
+        if let Some(broker) = &self.options.broker {
+            let remote = broker.remote_uids();
+            all.ws.extend(remote.ws);
+            all.ajax.extend(remote.ajax);
+            all.any.extend(remote.any);
+        }
+        all
+    }
+
+    /// The connected users of every shard of this node, merged.
+    pub(crate) fn local_connected_uids(&self) -> ConnectedUids {
         let mut all = ConnectedUids::default();
         for index in 0..self.shards.len() {
             self.read_shard(index, |st| {

@@ -62,6 +62,11 @@ impl CheckedPush {
         }
     }
 
+    /// The event.
+    pub(crate) fn event(&self) -> &Event {
+        &self.event
+    }
+
     /// Checks the event for transport `t` once; later calls reuse it.
     ///
     /// # Errors

@@ -1,0 +1,112 @@
+//! Several server nodes acting as one channel-socket server: the
+//! [`Broker`] that carries pushes and presence between them.
+//!
+//! A server without a broker (the default) is one node and pays nothing
+//! for this. With one ([`ServerOptions::broker`](super::ServerOptions::broker)),
+//! every push — [`send`](super::ChannelSocketServer::send),
+//! [`send_many`](super::ChannelSocketServer::send_many),
+//! [`broadcast`](super::ChannelSocketServer::broadcast),
+//! [`send_to_client`](super::ChannelSocketServer::send_to_client) — is
+//! delivered to this node's clients at once, as without a broker, and
+//! published for the other nodes, which deliver it to theirs; and
+//! [`connected_uids`](super::ChannelSocketServer::connected_uids) (and its
+//! watch) show the users of every node.
+//!
+//! Brokers: [`InProcessBroker`] joins servers in one process (tests, and a
+//! model of the contract); `RedisBroker` (feature `redis`) joins processes
+//! on one Redis.
+
+mod codec;
+mod in_process;
+
+use std::sync::{Arc, Weak};
+
+use crate::event::Event;
+use crate::runtime::Runtime;
+use crate::value::Value;
+
+pub use codec::{CodecError, decode_push, encode_push};
+pub use in_process::{InProcessBroker, InProcessHub};
+
+use super::types::ConnectedUids;
+
+/// Whom a push is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PushTarget {
+    /// Every client of one user.
+    Uid(Value),
+    /// Every client of each of these users.
+    Uids(Vec<Value>),
+    /// Every connected user.
+    All,
+    /// One client of one user.
+    Client {
+        /// The user.
+        uid: Value,
+        /// The client id.
+        client_id: String,
+    },
+}
+
+/// A push as it travels between nodes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterPush {
+    /// Whom it is for.
+    pub target: PushTarget,
+    /// The event.
+    pub event: Event,
+    /// Whether it skips the send-buffer window.
+    pub flush: bool,
+}
+
+/// What a broker calls on the node it serves (the server implements it).
+pub trait ClusterNode: Send + Sync + 'static {
+    /// A push published by another node: deliver it to this node's clients.
+    fn deliver(&self, push: ClusterPush);
+    /// The users connected on the other nodes changed.
+    fn remote_presence_changed(&self);
+    /// The users connected on this node now, for the broker to share.
+    fn local_uids(&self) -> ConnectedUids;
+}
+
+/// What a broker counts, for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BrokerStats {
+    /// Pushes this node published.
+    pub published: u64,
+    /// Pushes from other nodes delivered here.
+    pub delivered: u64,
+    /// Pushes known lost: dropped while unpublished past the buffer's
+    /// bound, or missed by this node past the broker's window.
+    pub lost: u64,
+    /// Bytes of pushes waiting to be published (the broker unreachable).
+    pub unpublished_bytes: usize,
+    /// Whether the broker is reachable now.
+    pub connected: bool,
+}
+
+/// Carries pushes and presence between the nodes of a cluster.
+///
+/// A broker never blocks the server: [`publish`](Self::publish) queues (in
+/// a buffer bounded in bytes, with a documented loss past it), and the
+/// broker's own tasks talk to its backend, reconnecting by themselves.
+pub trait Broker: Send + Sync + std::fmt::Debug + 'static {
+    /// Starts the broker's tasks for `node` on `runtime`. Called once, by
+    /// the server's constructor; the broker holds the node weakly and
+    /// stops when it is gone.
+    fn start(&self, runtime: Arc<dyn Runtime>, node: Weak<dyn ClusterNode>);
+    /// Publishes a push for the other nodes (this node has delivered it).
+    fn publish(&self, push: &ClusterPush);
+    /// The users connected on this node changed: share them.
+    fn local_presence_changed(&self);
+    /// The users connected on the other nodes, as last heard.
+    fn remote_uids(&self) -> ConnectedUids;
+    /// The broker's counters.
+    fn stats(&self) -> BrokerStats;
+}
+
+impl std::fmt::Debug for dyn ClusterNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClusterNode")
+    }
+}
