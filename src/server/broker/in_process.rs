@@ -65,7 +65,7 @@ impl InProcessBroker {
 }
 
 impl Broker for InProcessBroker {
-    fn start(&self, _runtime: Arc<dyn Runtime>, node: Weak<dyn ClusterNode>) {
+    fn start(self: Arc<Self>, _runtime: Arc<dyn Runtime>, node: Weak<dyn ClusterNode>) {
         *lock(&self.node) = Some(node);
     }
 

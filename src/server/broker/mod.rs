@@ -14,10 +14,13 @@
 //!
 //! Brokers: [`InProcessBroker`] joins servers in one process (tests, and a
 //! model of the contract); `RedisBroker` (feature `redis`) joins processes
-//! on one Redis.
+//! on one Redis, and says what it guarantees.
 
 mod codec;
 mod in_process;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 
 use std::sync::{Arc, Weak};
 
@@ -25,6 +28,8 @@ use crate::event::Event;
 use crate::runtime::Runtime;
 use crate::value::Value;
 
+#[cfg(feature = "redis")]
+pub use self::redis::{RedisBroker, RedisBrokerError, RedisOptions};
 pub use codec::{CodecError, decode_push, encode_push};
 pub use in_process::{InProcessBroker, InProcessHub};
 
@@ -94,7 +99,7 @@ pub trait Broker: Send + Sync + std::fmt::Debug + 'static {
     /// Starts the broker's tasks for `node` on `runtime`. Called once, by
     /// the server's constructor; the broker holds the node weakly and
     /// stops when it is gone.
-    fn start(&self, runtime: Arc<dyn Runtime>, node: Weak<dyn ClusterNode>);
+    fn start(self: Arc<Self>, runtime: Arc<dyn Runtime>, node: Weak<dyn ClusterNode>);
     /// Publishes a push for the other nodes (this node has delivered it).
     fn publish(&self, push: &ClusterPush);
     /// The users connected on this node changed: share them.

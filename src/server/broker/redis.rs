@@ -1,0 +1,584 @@
+//! Server nodes joined on one Redis (feature `redis`).
+//!
+//! # How
+//! * **Pushes** go through one Redis Stream (`{namespace}:pushes`), each
+//!   entry stamped with its node and the node's sequence number. Every
+//!   node reads the stream from where it stopped (`XREAD` after the last
+//!   id it read), delivers the other nodes' pushes to its clients and skips
+//!   its own (delivered when sent). A node whose connection to Redis drops
+//!   resumes from its last id when it is back: nothing published meanwhile
+//!   is missed, within the stream's window.
+//! * **The window**: the stream keeps about [`RedisOptions::stream_len`]
+//!   entries (`XADD … MAXLEN ~`). A node away for longer than that misses
+//!   the older ones; it sees the gap in the sequence numbers of each node
+//!   and counts it ([`BrokerStats::lost`], logged): a loss is never silent.
+//! * **While Redis is unreachable**, a node's pushes wait in a buffer of at
+//!   most [`RedisOptions::max_unpublished_bytes`] (oldest dropped past it,
+//!   counted as lost and logged) and go out in order once it is back. The
+//!   node's own clients get every push at once all the same.
+//! * **Presence**: each node keeps its users under `{namespace}:node:{id}`
+//!   with a time to live ([`RedisOptions::node_ttl`]), rewritten every
+//!   [`RedisOptions::heartbeat`] and at once when they change (the other
+//!   nodes are told through the stream). A node that dies without a word
+//!   (`kill -9`) has its users gone from every node's `connected_uids`
+//!   within `node_ttl` plus one heartbeat.
+//! * **Order**: the pushes of one node reach each client in the order that
+//!   node sent them.
+//!
+//! Reconnection to Redis is by itself, with a backoff from 100 ms doubling
+//! to 5 s; nothing panics while Redis is down.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use redis::AsyncConnectionConfig;
+use redis::aio::MultiplexedConnection;
+use redis::streams::StreamReadReply;
+
+use super::codec::{decode_push, encode_push};
+use super::{Broker, BrokerStats, ClusterNode, ClusterPush};
+use crate::runtime::Runtime;
+use crate::server::types::ConnectedUids;
+use crate::value::Value;
+
+/// The settings of a [`RedisBroker`].
+#[derive(Debug, Clone)]
+pub struct RedisOptions {
+    /// The prefix of every key (default `"sente"`): clusters on one Redis
+    /// with different namespaces do not meet.
+    pub namespace: String,
+    /// About how many pushes the stream keeps (default 10,000): how far a
+    /// node may fall behind, or stay away, and still get every push.
+    pub stream_len: usize,
+    /// How often a node rewrites its presence (default 1 s).
+    pub heartbeat: Duration,
+    /// How long a node's presence lives without a heartbeat (default 5 s).
+    pub node_ttl: Duration,
+    /// The bytes of pushes a node keeps while Redis is unreachable
+    /// (default 8 MiB; the oldest are dropped past it, counted and logged).
+    pub max_unpublished_bytes: usize,
+    /// How long one `XREAD` waits for new entries (default 1 s).
+    pub read_block: Duration,
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        Self {
+            namespace: "sente".into(),
+            stream_len: 10_000,
+            heartbeat: Duration::from_secs(1),
+            node_ttl: Duration::from_secs(5),
+            max_unpublished_bytes: 8 << 20,
+            read_block: Duration::from_secs(1),
+        }
+    }
+}
+
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Entries read or written per round trip.
+const BATCH: usize = 256;
+
+/// Why a [`RedisBroker`] could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("redis: {0}")]
+pub struct RedisBrokerError(#[from] redis::RedisError);
+
+/// Pushes waiting to be published, in order, bounded in bytes.
+#[derive(Debug, Default)]
+struct Outbox {
+    entries: VecDeque<(u64, String)>,
+    bytes: usize,
+    next_seq: u64,
+}
+
+/// A broker on Redis: see the [module](self) for what it guarantees.
+#[derive(Debug)]
+pub struct RedisBroker {
+    client: redis::Client,
+    options: RedisOptions,
+    node_id: String,
+    outbox: Mutex<Outbox>,
+    outbox_ready: event_listener::Event,
+    presence_dirty: AtomicBool,
+    presence_wake: event_listener::Event,
+    remote: Mutex<ConnectedUids>,
+    published: AtomicU64,
+    delivered: AtomicU64,
+    lost: AtomicU64,
+    connected: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl RedisBroker {
+    /// A broker on the Redis at `url` (`redis://host:port/db`). It connects
+    /// when the server starts it, and keeps reconnecting by itself.
+    ///
+    /// # Errors
+    /// [`RedisBrokerError`] when `url` is not a Redis URL.
+    pub fn new(url: &str, options: RedisOptions) -> Result<Arc<Self>, RedisBrokerError> {
+        Ok(Arc::new(Self {
+            client: redis::Client::open(url)?,
+            options,
+            node_id: uuid::Uuid::new_v4().simple().to_string(),
+            outbox: Mutex::new(Outbox::default()),
+            outbox_ready: event_listener::Event::new(),
+            presence_dirty: AtomicBool::new(true),
+            presence_wake: event_listener::Event::new(),
+            remote: Mutex::new(ConnectedUids::default()),
+            published: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            lost: AtomicU64::new(0),
+            connected: AtomicBool::new(false),
+        }))
+    }
+
+    /// This node's id in the cluster.
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    fn key(&self, what: &str) -> String {
+        format!("{}:{what}", self.options.namespace)
+    }
+
+    async fn connect(
+        &self,
+        response_timeout: Duration,
+    ) -> redis::RedisResult<MultiplexedConnection> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(response_timeout));
+        self.client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+    }
+
+    /// Queues an entry (a push, or a presence note) for the publisher.
+    fn enqueue(&self, kind: &'static str, data: String) {
+        let mut outbox = lock(&self.outbox);
+        let seq = outbox.next_seq;
+        outbox.next_seq += 1;
+        outbox.bytes += data.len();
+        outbox.entries.push_back((seq, format!("{kind}{data}")));
+        let mut dropped = 0u64;
+        while outbox.bytes > self.options.max_unpublished_bytes && outbox.entries.len() > 1 {
+            if let Some((_, old)) = outbox.entries.pop_front() {
+                outbox.bytes -= old.len().saturating_sub(1);
+                dropped += u64::from(old.starts_with('P'));
+            }
+        }
+        drop(outbox);
+        if dropped > 0 {
+            self.lost.fetch_add(dropped, Ordering::Relaxed);
+            tracing::warn!(
+                dropped,
+                limit = self.options.max_unpublished_bytes,
+                "redis broker: unpublished pushes over the bound, oldest dropped"
+            );
+        }
+        self.outbox_ready.notify(1);
+    }
+}
+
+/// Sleeps for the backoff and doubles it.
+async fn back_off(runtime: &dyn Runtime, backoff: &mut Duration) {
+    runtime.sleep_until(runtime.now() + *backoff).await;
+    *backoff = (*backoff * 2).min(BACKOFF_MAX);
+}
+
+/// Publishes the outbox, in order, reconnecting as needed.
+async fn publisher(broker: Weak<RedisBroker>, runtime: Arc<dyn Runtime>) {
+    let mut conn: Option<MultiplexedConnection> = None;
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        let Some(b) = broker.upgrade() else { return };
+        let listener = b.outbox_ready.listen();
+        let batch: Vec<(u64, String)> = lock(&b.outbox)
+            .entries
+            .iter()
+            .take(BATCH)
+            .cloned()
+            .collect();
+        if batch.is_empty() {
+            drop(b);
+            // Wake now and then to notice a dropped server.
+            let tick = runtime.sleep_until(runtime.now() + Duration::from_secs(1));
+            futures_util::future::select(tick, listener).await;
+            continue;
+        }
+        if conn.is_none() {
+            match b.connect(Duration::from_secs(5)).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    b.connected.store(false, Ordering::Relaxed);
+                    tracing::warn!(error = %e, "redis broker: cannot connect to publish");
+                    drop(b);
+                    back_off(&*runtime, &mut backoff).await;
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        let mut pipe = redis::pipe();
+        for (seq, entry) in &batch {
+            pipe.cmd("XADD")
+                .arg(b.key("pushes"))
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(b.options.stream_len)
+                .arg("*")
+                .arg("o")
+                .arg(&b.node_id)
+                .arg("s")
+                .arg(*seq)
+                .arg("d")
+                .arg(entry)
+                .ignore();
+        }
+        match pipe.query_async::<()>(c).await {
+            Ok(()) => {
+                backoff = BACKOFF_MIN;
+                b.connected.store(true, Ordering::Relaxed);
+                let mut outbox = lock(&b.outbox);
+                // Entries dropped meanwhile went from the front: remove
+                // what was published by sequence number.
+                let last = batch.last().map_or(0, |(s, _)| *s);
+                let mut pushes = 0;
+                while outbox.entries.front().is_some_and(|(s, _)| *s <= last) {
+                    if let Some((_, e)) = outbox.entries.pop_front() {
+                        outbox.bytes -= e.len().saturating_sub(1);
+                        pushes += u64::from(e.starts_with('P'));
+                    }
+                }
+                drop(outbox);
+                b.published.fetch_add(pushes, Ordering::Relaxed);
+            }
+            Err(e) => {
+                conn = None;
+                b.connected.store(false, Ordering::Relaxed);
+                tracing::warn!(error = %e, "redis broker: publishing failed; will retry");
+                drop(b);
+                back_off(&*runtime, &mut backoff).await;
+            }
+        }
+    }
+}
+
+/// Reads the stream from where it stopped and delivers the other nodes'
+/// pushes; counts the gaps in each node's sequence numbers.
+async fn consumer(
+    broker: Weak<RedisBroker>,
+    node: Weak<dyn ClusterNode>,
+    runtime: Arc<dyn Runtime>,
+) {
+    let mut conn: Option<MultiplexedConnection> = None;
+    let mut backoff = BACKOFF_MIN;
+    let mut last_id: Option<String> = None;
+    let mut last_seq: HashMap<String, u64> = HashMap::new();
+    loop {
+        let Some(b) = broker.upgrade() else { return };
+        if node.strong_count() == 0 {
+            return;
+        }
+        let block = b.options.read_block;
+        if conn.is_none() {
+            match b.connect(block + Duration::from_secs(5)).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "redis broker: cannot connect to read");
+                    drop(b);
+                    back_off(&*runtime, &mut backoff).await;
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        let stream = b.key("pushes");
+        // The first time: from the stream's end as it is now.
+        let from = match &last_id {
+            Some(id) => id.clone(),
+            None => {
+                let newest: redis::RedisResult<redis::streams::StreamRangeReply> =
+                    redis::cmd("XREVRANGE")
+                        .arg(&stream)
+                        .arg("+")
+                        .arg("-")
+                        .arg("COUNT")
+                        .arg(1)
+                        .query_async(c)
+                        .await;
+                match newest {
+                    Ok(r) => {
+                        let id = r
+                            .ids
+                            .first()
+                            .map_or_else(|| "0-0".to_owned(), |e| e.id.clone());
+                        last_id = Some(id.clone());
+                        id
+                    }
+                    Err(e) => {
+                        conn = None;
+                        tracing::warn!(error = %e, "redis broker: reading failed; will retry");
+                        drop(b);
+                        back_off(&*runtime, &mut backoff).await;
+                        continue;
+                    }
+                }
+            }
+        };
+        let read: redis::RedisResult<Option<StreamReadReply>> = redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(BATCH)
+            .arg("BLOCK")
+            .arg(block.as_millis() as u64)
+            .arg("STREAMS")
+            .arg(&stream)
+            .arg(&from)
+            .query_async(c)
+            .await;
+        let reply = match read {
+            Ok(r) => {
+                backoff = BACKOFF_MIN;
+                r
+            }
+            Err(e) => {
+                conn = None;
+                tracing::warn!(error = %e, "redis broker: reading failed; will resume from {from}");
+                drop(b);
+                back_off(&*runtime, &mut backoff).await;
+                continue;
+            }
+        };
+        let Some(node) = node.upgrade() else { return };
+        for entry in reply.into_iter().flat_map(|r| r.keys).flat_map(|k| k.ids) {
+            last_id = Some(entry.id.clone());
+            let (Some(origin), Some(seq), Some(data)) = (
+                entry.get::<String>("o"),
+                entry.get::<u64>("s"),
+                entry.get::<String>("d"),
+            ) else {
+                tracing::warn!(id = %entry.id, "redis broker: an entry that is not ours, skipped");
+                continue;
+            };
+            if origin == b.node_id {
+                continue;
+            }
+            if let Some(prev) = last_seq.insert(origin.clone(), seq)
+                && seq > prev + 1
+            {
+                let missed = seq - prev - 1;
+                b.lost.fetch_add(missed, Ordering::Relaxed);
+                tracing::warn!(%origin, missed, "redis broker: pushes missed (past the stream's window)");
+            }
+            match data.split_at_checked(1) {
+                Some(("P", push)) => match decode_push(push) {
+                    Ok(push) => {
+                        b.delivered.fetch_add(1, Ordering::Relaxed);
+                        node.deliver(push);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "redis broker: a push that does not read, skipped")
+                    }
+                },
+                Some(("U", _)) => {
+                    b.presence_dirty.store(true, Ordering::Release);
+                    b.presence_wake.notify(1);
+                }
+                _ => tracing::warn!(id = %entry.id, "redis broker: an unknown entry, skipped"),
+            }
+        }
+    }
+}
+
+/// A node's users as EDN: `{:ws #{…} :ajax #{…}}`.
+fn presence_text(uids: &ConnectedUids) -> String {
+    let set = |s: &crate::value::Set| Value::Set(Box::new(s.clone()));
+    let map = Value::map([
+        (Value::keyword("ws"), set(&uids.ws)),
+        (Value::keyword("ajax"), set(&uids.ajax)),
+    ]);
+    crate::edn::to_string(&map).unwrap_or_default()
+}
+
+fn read_presence(text: &str, into: &mut ConnectedUids) {
+    let Ok(map) = crate::edn::from_str(text) else {
+        return;
+    };
+    for (name, t) in [("ws", 0), ("ajax", 1)] {
+        if let Some(Value::Set(uids)) = map.get(&Value::keyword(name)) {
+            for uid in uids.iter() {
+                if t == 0 {
+                    into.ws.insert(uid.clone());
+                } else {
+                    into.ajax.insert(uid.clone());
+                }
+                into.any.insert(uid.clone());
+            }
+        }
+    }
+}
+
+/// Writes this node's users and reads the other nodes', every heartbeat
+/// and whenever this node's or another's change.
+async fn presence(
+    broker: Weak<RedisBroker>,
+    node: Weak<dyn ClusterNode>,
+    runtime: Arc<dyn Runtime>,
+) {
+    let mut conn: Option<MultiplexedConnection> = None;
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        let Some(b) = broker.upgrade() else { return };
+        let Some(n) = node.upgrade() else { return };
+        let listener = b.presence_wake.listen();
+        let announce = b.presence_dirty.swap(false, Ordering::AcqRel);
+        if conn.is_none() {
+            match b.connect(Duration::from_secs(5)).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    b.presence_dirty.store(true, Ordering::Release);
+                    tracing::warn!(error = %e, "redis broker: cannot connect for presence");
+                    drop((b, n));
+                    back_off(&*runtime, &mut backoff).await;
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        let nodes_key = b.key("nodes");
+        let mine = presence_text(&n.local_uids());
+        drop(n);
+        let ttl = b.options.node_ttl.as_millis().max(1) as u64;
+        let wrote: redis::RedisResult<Vec<String>> = redis::pipe()
+            .cmd("SET")
+            .arg(b.key(&format!("node:{}", b.node_id)))
+            .arg(&mine)
+            .arg("PX")
+            .arg(ttl)
+            .ignore()
+            .cmd("SADD")
+            .arg(&nodes_key)
+            .arg(&b.node_id)
+            .ignore()
+            .cmd("SMEMBERS")
+            .arg(&nodes_key)
+            .query_async::<(Vec<String>,)>(c)
+            .await
+            .map(|(ids,)| ids);
+        let result = match wrote {
+            Ok(ids) => {
+                let others: Vec<String> = ids.into_iter().filter(|id| *id != b.node_id).collect();
+                let keys: Vec<String> = others
+                    .iter()
+                    .map(|id| b.key(&format!("node:{id}")))
+                    .collect();
+                if keys.is_empty() {
+                    Ok((others, Vec::new()))
+                } else {
+                    redis::cmd("MGET")
+                        .arg(&keys)
+                        .query_async::<Vec<Option<String>>>(c)
+                        .await
+                        .map(|texts| (others, texts))
+                }
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok((others, texts)) => {
+                backoff = BACKOFF_MIN;
+                let mut remote = ConnectedUids::default();
+                let mut gone = Vec::new();
+                for (id, text) in others
+                    .iter()
+                    .zip(texts.iter().chain(std::iter::repeat(&None)))
+                {
+                    match text {
+                        Some(t) => read_presence(t, &mut remote),
+                        None => gone.push(id.clone()),
+                    }
+                }
+                if !gone.is_empty() {
+                    // Their presence expired: forget them.
+                    let _ = redis::cmd("SREM")
+                        .arg(&nodes_key)
+                        .arg(&gone)
+                        .query_async::<()>(c)
+                        .await;
+                }
+                let changed = {
+                    let mut current = lock(&b.remote);
+                    let changed = *current != remote;
+                    *current = remote;
+                    changed
+                };
+                if changed && let Some(n) = node.upgrade() {
+                    n.remote_presence_changed();
+                }
+                if announce {
+                    // Tell the others to read this node's users now.
+                    b.enqueue("U", String::new());
+                }
+            }
+            Err(e) => {
+                conn = None;
+                b.presence_dirty.store(true, Ordering::Release);
+                tracing::warn!(error = %e, "redis broker: presence failed; will retry");
+                drop(b);
+                back_off(&*runtime, &mut backoff).await;
+                continue;
+            }
+        }
+        let heartbeat = b.options.heartbeat;
+        drop(b);
+        let tick = runtime.sleep_until(runtime.now() + heartbeat);
+        futures_util::future::select(tick, listener).await;
+    }
+}
+
+impl Broker for RedisBroker {
+    fn start(self: Arc<Self>, runtime: Arc<dyn Runtime>, node: Weak<dyn ClusterNode>) {
+        let weak = Arc::downgrade(&self);
+        runtime.spawn(Box::pin(publisher(weak.clone(), runtime.clone())));
+        runtime.spawn(Box::pin(consumer(
+            weak.clone(),
+            node.clone(),
+            runtime.clone(),
+        )));
+        runtime.spawn(Box::pin(presence(weak, node, runtime.clone())));
+    }
+
+    fn publish(&self, push: &ClusterPush) {
+        match encode_push(push) {
+            Ok(text) => self.enqueue("P", text),
+            Err(e) => {
+                tracing::warn!(error = %e, "redis broker: a push that does not encode, not published")
+            }
+        }
+    }
+
+    fn local_presence_changed(&self) {
+        self.presence_dirty.store(true, Ordering::Release);
+        self.presence_wake.notify(1);
+    }
+
+    fn remote_uids(&self) -> ConnectedUids {
+        lock(&self.remote).clone()
+    }
+
+    fn stats(&self) -> BrokerStats {
+        BrokerStats {
+            published: self.published.load(Ordering::Relaxed),
+            delivered: self.delivered.load(Ordering::Relaxed),
+            lost: self.lost.load(Ordering::Relaxed),
+            unpublished_bytes: lock(&self.outbox).bytes,
+            connected: self.connected.load(Ordering::Relaxed),
+        }
+    }
+}
