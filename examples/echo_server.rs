@@ -15,6 +15,9 @@
 //! replies the number of connections reached; `[:echo/tab x]` pushes it to
 //! the sender's tab only (`send_to_client`) and replies `true`. Prints
 //! `listening on 127.0.0.1:PORT` when ready; exits cleanly on SIGTERM/SIGINT.
+//! `--redis redis://HOST:PORT/` (feature `redis`) joins the other echo
+//! servers on that Redis: pushes, broadcasts and `echo/uids` then span the
+//! cluster (replies count this node's connections).
 //! Packers other than edn need their feature (`--features transit`, …, or
 //! `--all-features`).
 
@@ -35,6 +38,7 @@ struct Args {
     runtime: String,
     lp_timeout_ms: Option<u64>,
     ws_kalive_ms: Option<u64>,
+    redis: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -44,6 +48,7 @@ fn parse_args() -> Result<Args, String> {
         runtime: "smol".into(),
         lp_timeout_ms: None,
         ws_kalive_ms: None,
+        redis: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -52,6 +57,7 @@ fn parse_args() -> Result<Args, String> {
             "--port" => args.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--packer" => args.packer = value()?,
             "--runtime" => args.runtime = value()?,
+            "--redis" => args.redis = Some(value()?),
             "--lp-timeout-ms" => {
                 args.lp_timeout_ms = Some(
                     value()?
@@ -136,6 +142,19 @@ fn fail(code: i32, e: impl std::fmt::Display) -> ! {
     std::process::exit(code);
 }
 
+/// Joins the cluster of echo servers on the Redis at `url`.
+#[cfg(feature = "redis")]
+fn with_redis(opts: sente::server::ServerOptions, url: &str) -> sente::server::ServerOptions {
+    use sente::server::broker::{RedisBroker, RedisOptions};
+    let broker = RedisBroker::new(url, RedisOptions::default()).unwrap_or_else(|e| fail(2, e));
+    opts.broker(broker)
+}
+
+#[cfg(not(feature = "redis"))]
+fn with_redis(_: sente::server::ServerOptions, _: &str) -> sente::server::ServerOptions {
+    fail(2, "--redis needs the redis feature (--features redis)")
+}
+
 fn main() {
     let args = parse_args().unwrap_or_else(|e| fail(2, e));
     let packer = packers::packer(&args.packer).unwrap_or_else(|e| fail(2, e));
@@ -145,6 +164,9 @@ fn main() {
     }
     if let Some(ms) = args.ws_kalive_ms {
         opts.config.ws_kalive = Some(std::time::Duration::from_millis(ms));
+    }
+    if let Some(url) = &args.redis {
+        opts = with_redis(opts, url);
     }
     let runtime: Arc<dyn sente::runtime::Runtime> = match args.runtime.as_str() {
         "smol" => Arc::new(SmolRuntime),

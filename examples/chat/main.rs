@@ -100,23 +100,28 @@ struct Args {
     port: u16,
     websocket: bool,
     csrf_token: Option<String>,
+    redis: Option<String>,
 }
 
 /// The port when none is given: the URL is the same every time.
 const DEFAULT_PORT: u16 = 3000;
 
-const USAGE: &str = "usage: chat [--port N] [--no-websocket] [--csrf-token T]
+const USAGE: &str = "usage: chat [--port N] [--no-websocket] [--csrf-token T] [--redis URL]
 
   --port N          listen on 127.0.0.1:N (default 3000; 0 picks a free port)
   --no-websocket    refuse WebSocket upgrades: clients fall back to Ajax long-polling
   --csrf-token T    the CSRF token the page embeds (at least 16 characters;
-                    default: a random one per start)";
+                    default: a random one per start; give every node of a
+                    cluster the same one)
+  --redis URL       join the other chat servers on this Redis (redis://HOST:PORT/):
+                    one room across them (needs `--features redis`)";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         port: DEFAULT_PORT,
         websocket: true,
         csrf_token: None,
+        redis: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -126,6 +131,7 @@ fn parse_args() -> Result<Args, String> {
                 args.port = value.parse().map_err(|e| format!("--port: {e}"))?;
             }
             "--no-websocket" => args.websocket = false,
+            "--redis" => args.redis = Some(it.next().ok_or("--redis needs a URL")?),
             "--help" | "-h" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -201,8 +207,8 @@ fn online(chsk: &ChannelSocketServer) -> Value {
     Value::vector(names)
 }
 
-/// Pushes `event` to every named user (anonymous connections, which share
-/// `:sente/nil-uid`, are not in the room).
+/// Pushes `event` to every named user of the cluster (anonymous
+/// connections, which share `:sente/nil-uid`, are not in the room).
 fn broadcast(chsk: &ChannelSocketServer, event: &Event) {
     let named: Vec<Value> = chsk
         .connected_uids()
@@ -212,6 +218,18 @@ fn broadcast(chsk: &ChannelSocketServer, event: &Event) {
         .collect();
     if let Err(e) = chsk.send_many(&named, event.clone(), SendOptions::default()) {
         eprintln!("chat: broadcast refused: {e}");
+    }
+}
+
+/// Pushes `event` to the named users of this node: what every node of a
+/// cluster computes alike and sends to its own users.
+fn tell_local_users(chsk: &ChannelSocketServer, event: &Event) {
+    for uid in chsk.local_connected_uids().any {
+        if matches!(uid, Value::String(_))
+            && let Err(e) = chsk.send_local(&uid, event.clone(), SendOptions::default())
+        {
+            eprintln!("chat: push refused: {e}");
+        }
     }
 }
 
@@ -296,6 +314,22 @@ async fn route(chsk: &ChannelSocketServer, page: &str, req: chsk_smol::Request) 
     }
 }
 
+/// Joins the cluster of chat servers on the Redis at `url`.
+#[cfg(feature = "redis")]
+fn with_redis(opts: ServerOptions, url: &str) -> ServerOptions {
+    use sente::server::broker::{RedisBroker, RedisOptions};
+    let broker = RedisBroker::new(url, RedisOptions::default()).unwrap_or_else(|e| fail(2, e));
+    opts.broker(broker)
+}
+
+#[cfg(not(feature = "redis"))]
+fn with_redis(_: ServerOptions, _: &str) -> ServerOptions {
+    fail(
+        2,
+        "--redis needs the redis feature (cargo run --example chat --features redis)",
+    )
+}
+
 fn main() {
     let args = parse_args().unwrap_or_else(|e| fail(2, e));
     smol::block_on(async {
@@ -307,19 +341,20 @@ fn main() {
             .csrf_token
             .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
         let page: Arc<str> = INDEX_HTML.replace("{{CSRF_TOKEN}}", &csrf_token).into();
-        let (chsk, events) = ChannelSocketServer::new(
-            Arc::new(SmolRuntime),
-            Arc::new(EdnPacker::new()),
-            options(port, csrf_token, args.websocket),
-        )
-        .unwrap_or_else(|e| fail(2, e));
+        let mut opts = options(port, csrf_token, args.websocket);
+        if let Some(url) = &args.redis {
+            opts = with_redis(opts, url);
+        }
+        let (chsk, events) =
+            ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), opts)
+                .unwrap_or_else(|e| fail(2, e));
         router().start(Arc::new(SmolRuntime), events, RouterOptions::default());
         let watcher = chsk.clone();
         smol::spawn(async move {
             let mut watch = watcher.watch_connected_uids();
             while watch.changed().await.is_some() {
                 if let Ok(event) = Event::named("chat/online", online(&watcher)) {
-                    broadcast(&watcher, &event);
+                    tell_local_users(&watcher, &event);
                 }
             }
         })

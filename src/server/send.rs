@@ -37,6 +37,33 @@ impl ChannelSocketServer {
         Ok(reached)
     }
 
+    /// Pushes `event` to the clients of user `uid` on this node only, as
+    /// [`send`](Self::send) does, without publishing it to the other nodes
+    /// of a cluster: for what each node computes and sends for itself
+    /// (the same on every node), so that users do not get it once per node.
+    ///
+    /// Returns the number of this node's clients it was queued for.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_local(
+        &self,
+        uid: &Value,
+        event: Event,
+        options: SendOptions,
+    ) -> Result<usize, SendError> {
+        let uid = push_uid(uid)?;
+        let mut checked = CheckedPush::new(event);
+        let _ = checked.check(&*self.shared.packer, Transport::Ws);
+        self.send_here(&uid, &mut checked, options.flush)
+    }
+
+    /// The users connected on this node only (with a broker,
+    /// [`connected_uids`](Self::connected_uids) has the whole cluster's).
+    pub fn local_connected_uids(&self) -> ConnectedUids {
+        self.shared.local_connected_uids()
+    }
+
     /// Pushes `event` to every client of each of `uids`, batched per user
     /// as [`send`](Self::send) does; users whose windows hold the same
     /// events share one packed batch.
