@@ -17,7 +17,8 @@
 //! `listening on 127.0.0.1:PORT` when ready; exits cleanly on SIGTERM/SIGINT.
 //! `--redis redis://HOST:PORT/` (feature `redis`) joins the other echo
 //! servers on that Redis: pushes, broadcasts and `echo/uids` then span the
-//! cluster (replies count this node's connections).
+//! cluster (replies count this node's connections);
+//! `SENTE_REDIS_NAMESPACE` sets the cluster's key prefix (default `sente`).
 //! Packers other than edn need their feature (`--features transit`, …, or
 //! `--all-features`).
 
@@ -146,7 +147,11 @@ fn fail(code: i32, e: impl std::fmt::Display) -> ! {
 #[cfg(feature = "redis")]
 fn with_redis(opts: sente::server::ServerOptions, url: &str) -> sente::server::ServerOptions {
     use sente::server::broker::{RedisBroker, RedisOptions};
-    let broker = RedisBroker::new(url, RedisOptions::default()).unwrap_or_else(|e| fail(2, e));
+    let mut options = RedisOptions::default();
+    if let Ok(namespace) = std::env::var("SENTE_REDIS_NAMESPACE") {
+        options.namespace = namespace;
+    }
+    let broker = RedisBroker::new(url, options).unwrap_or_else(|e| fail(2, e));
     opts.broker(broker)
 }
 

@@ -39,3 +39,8 @@ fn a_node_without_a_broker_is_alone() {
         assert!(stats.connected);
     });
 }
+
+#[test]
+fn uidports_once_per_cluster_on_the_in_process_broker() {
+    smol::block_on(uidports_fire_once_per_cluster(in_process(2)));
+}

@@ -11,15 +11,15 @@ mod harness;
 #[path = "server/redis_server.rs"]
 mod redis_server;
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use cluster_scenarios::*;
 use harness::*;
 use redis_server::RedisServer;
 use sente::Value;
-use sente::server::broker::{Broker, ClusterNode, ClusterPush, RedisBroker, RedisOptions};
-use sente::server::{ConnectedUids, SendOptions};
+use sente::server::broker::{Broker, RedisBroker, RedisOptions};
+use sente::server::SendOptions;
 
 /// Quick heartbeats, so that the tests wait little.
 fn options(namespace: &str) -> RedisOptions {
@@ -45,6 +45,14 @@ fn three_nodes_on_redis() {
     let redis = RedisServer::start();
     smol::block_on(pushes_and_presence_span_the_nodes(brokers(
         &redis, "three", 3,
+    )));
+}
+
+#[test]
+fn uidports_once_per_cluster_on_redis() {
+    let redis = RedisServer::start();
+    smol::block_on(uidports_fire_once_per_cluster(brokers(
+        &redis, "uidports", 2,
     )));
 }
 
@@ -97,39 +105,68 @@ fn redis_killed_and_restarted_mid_test_loses_nothing() {
     });
 }
 
-/// A node with one user and no server: it dies when dropped, without a word.
-struct FakeNode {
-    uids: ConnectedUids,
+/// The echo server example built by this `cargo test` (with `redis`).
+fn echo_server_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("the test binary lives in target/<profile>/deps");
+    profile_dir
+        .join("examples")
+        .join(format!("echo_server{}", std::env::consts::EXE_SUFFIX))
 }
 
-impl ClusterNode for FakeNode {
-    fn deliver(&self, _: ClusterPush) {}
-    fn remote_presence_changed(&self) {}
-    fn local_uids(&self) -> ConnectedUids {
-        self.uids.clone()
+/// A child process, killed when dropped (also when the test fails).
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
+/// A node in a process of its own, to be killed without a word.
+fn node_process(redis: &RedisServer) -> (KillOnDrop, std::net::SocketAddr) {
+    use std::io::BufRead;
+    let binary = echo_server_binary();
+    assert!(
+        binary.is_file(),
+        "no echo_server at {}: run the whole suite (`cargo test --all-features`)",
+        binary.display()
+    );
+    let mut child = std::process::Command::new(binary)
+        .args(["--port", "0", "--redis", &redis.url()])
+        .env("SENTE_REDIS_NAMESPACE", "expire")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("echo_server starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("its first line");
+    let addr = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .and_then(|a| a.parse().ok())
+        .expect("listening on 127.0.0.1:PORT");
+    (KillOnDrop(child), addr)
+}
+
 #[test]
-fn a_node_that_dies_without_a_word_has_its_users_expire() {
+fn a_node_killed_without_a_word_has_its_users_expire_and_close() {
     let redis = RedisServer::start();
     smol::block_on(async {
-        let nodes = cluster(brokers(&redis, "expire", 1)).await;
+        let (nodes, seen) = watched_cluster(brokers(&redis, "expire", 1)).await;
         let a = &nodes[0];
-        // The dying node: a broker whose node reports "zoe".
-        let mut uids = ConnectedUids::default();
-        uids.ws.insert(Value::from("zoe"));
-        uids.any.insert(Value::from("zoe"));
-        let node: Arc<dyn ClusterNode> = Arc::new(FakeNode { uids });
-        let broker = RedisBroker::new(&redis.url(), options("expire")).expect("a URL");
-        let runtime: Arc<dyn sente::runtime::Runtime> =
-            Arc::new(sente::runtimes::smol::SmolRuntime);
-        broker
-            .clone()
-            .start(runtime, Arc::downgrade(&node) as Weak<dyn ClusterNode>);
+        let (mut child, addr) = node_process(&redis);
+        let _zoe = Ws::open(addr, "uid=zoe&client-id=z").await;
         sees(&a.chsk, &["zoe"]).await;
-        // It dies: its tasks stop with it, its presence is not renewed.
-        drop((node, broker));
+        // Killed (SIGKILL): no goodbye, its presence is not renewed.
+        child.0.kill().expect("kill");
+        child.0.wait().expect("wait");
         let mut watch = a.chsk.watch_connected_uids();
         within("zoe to expire (node_ttl + a heartbeat)", async {
             loop {
@@ -140,5 +177,7 @@ fn a_node_that_dies_without_a_word_has_its_users_expire() {
             }
         })
         .await;
+        // zoe's last node was the dead one: the cluster's close, once.
+        assert_eq!(next_seen(&seen).await, r#"0: [:chsk/uidport-close "zoe"]"#);
     });
 }

@@ -5,8 +5,11 @@ use std::sync::{Arc, Weak};
 
 use super::broker::{ClusterNode, ClusterPush};
 use super::driver::ChannelSocketServer;
+use super::event_msg::ServerEventMsg;
 use super::shared::Shared;
-use super::types::ConnectedUids;
+use super::types::{ConnectedUids, Transport};
+use crate::event::{Event, ids};
+use crate::value::Value;
 
 pub(crate) struct ClusterLink {
     pub(crate) shared: Weak<Shared>,
@@ -30,6 +33,28 @@ impl ClusterNode for ClusterLink {
             .upgrade()
             .map(|shared| shared.local_connected_uids())
             .unwrap_or_default()
+    }
+
+    fn emit(&self, msg: ServerEventMsg) {
+        if let Some(shared) = self.shared.upgrade() {
+            ChannelSocketServer { shared }.deliver_detached(vec![msg]);
+        }
+    }
+
+    fn emit_uidport_close(&self, uid: Value) {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        let msg = ServerEventMsg {
+            event: Event::reserved(ids::UIDPORT_CLOSE, Some(uid.clone())),
+            uid,
+            client_id: Arc::from(""),
+            transport: Transport::Ws,
+            request: None,
+            reply_to: None,
+            server: Arc::downgrade(&shared),
+        };
+        ChannelSocketServer { shared }.deliver_detached(vec![msg]);
     }
 }
 

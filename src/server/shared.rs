@@ -296,7 +296,7 @@ impl Shared {
                 }
                 Output::Event(inc) => {
                     let request = st.requests.get(&inc.conn).cloned();
-                    events.push(ServerEventMsg {
+                    let msg = ServerEventMsg {
                         event: inc.event,
                         uid: inc.uid,
                         client_id: inc.client_id,
@@ -304,7 +304,15 @@ impl Shared {
                         request,
                         reply_to: inc.reply,
                         server: Arc::downgrade(self),
-                    });
+                    };
+                    let uidport = msg.event.is(crate::event::ids::UIDPORT_OPEN)
+                        || msg.event.is(crate::event::ids::UIDPORT_CLOSE);
+                    match &self.options.broker {
+                        // This node's first or last connection of the user:
+                        // the cluster's only if no other node has the user.
+                        Some(broker) if uidport => events.extend(broker.uidport(msg)),
+                        _ => events.push(msg),
+                    }
                 }
                 Output::PushDropped {
                     uid,

@@ -91,3 +91,66 @@ pub async fn pushes_and_presence_span_the_nodes(brokers: Vec<Arc<dyn Broker>>) {
         assert!(uids.ws.contains(&Value::from("bob")));
     }
 }
+
+/// The uidport events each node's application saw, as `node: event`.
+pub type Seen = async_channel::Receiver<String>;
+
+/// Nodes whose applications report their uidport events (and otherwise
+/// echo), with grace periods of 100 ms.
+pub async fn watched_cluster(brokers: Vec<Arc<dyn Broker>>) -> (Vec<TestServer>, Seen) {
+    let (tx, rx) = async_channel::unbounded();
+    let mut nodes = Vec::new();
+    for (i, broker) in brokers.into_iter().enumerate() {
+        let mut opts = echo::options().broker(broker);
+        opts.config.grace_ws = std::time::Duration::from_millis(100);
+        let tx = tx.clone();
+        let node = start_with(Backend::Smol, opts, move |msg| {
+            if msg.id().as_str().starts_with("chsk/uidport") {
+                let _ = tx.try_send(format!("{i}: {}", msg.event()));
+            }
+            echo::handle(msg);
+        })
+        .await;
+        nodes.push(node);
+    }
+    (nodes, rx)
+}
+
+/// The next uidport event of the cluster.
+pub async fn next_seen(seen: &Seen) -> String {
+    within("a uidport event", seen.recv())
+        .await
+        .expect("the nodes")
+}
+
+pub async fn uidports_fire_once_per_cluster(brokers: Vec<Arc<dyn Broker>>) {
+    let (nodes, seen) = watched_cluster(brokers).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let ann_a = Ws::open(a.addr, "uid=ann&client-id=ann-a").await;
+    assert_eq!(next_seen(&seen).await, r#"0: [:chsk/uidport-open "ann"]"#);
+    let ann_b = Ws::open(b.addr, "uid=ann&client-id=ann-b").await;
+    // A marker on each node: anything B said about ann came before it.
+    let _mark_b = Ws::open(b.addr, "uid=mark-b&client-id=m").await;
+    assert_eq!(
+        next_seen(&seen).await,
+        r#"1: [:chsk/uidport-open "mark-b"]"#,
+        "ann's second node opened nothing"
+    );
+    // ann leaves A (after its grace): she is still on B.
+    drop(ann_a);
+    let _mark_a = Ws::open(a.addr, "uid=mark-a&client-id=m").await;
+    assert_eq!(
+        next_seen(&seen).await,
+        r#"0: [:chsk/uidport-open "mark-a"]"#
+    );
+    // Past A's grace: A's close of ann is not the cluster's. Then ann
+    // leaves B: one close, from B.
+    drop(ann_b);
+    assert_eq!(next_seen(&seen).await, r#"1: [:chsk/uidport-close "ann"]"#);
+    let _mark_c = Ws::open(a.addr, "uid=mark-c&client-id=m").await;
+    assert_eq!(
+        next_seen(&seen).await,
+        r#"0: [:chsk/uidport-open "mark-c"]"#,
+        "one close in the cluster"
+    );
+}

@@ -5,14 +5,21 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
+use std::collections::{HashMap, HashSet};
+
 use super::{Broker, BrokerStats, ClusterNode, ClusterPush};
+use crate::event::ids;
 use crate::runtime::Runtime;
+use crate::server::ServerEventMsg;
 use crate::server::types::ConnectedUids;
+use crate::value::Value;
 
 /// The meeting point of the [`InProcessBroker`]s of one cluster.
 #[derive(Debug, Clone, Default)]
 pub struct InProcessHub {
     brokers: Arc<Mutex<Vec<Weak<InProcessBroker>>>>,
+    /// On how many nodes each user is connected.
+    nodes_per_uid: Arc<Mutex<HashMap<Value, usize>>>,
 }
 
 impl InProcessHub {
@@ -26,6 +33,7 @@ impl InProcessHub {
         let broker = Arc::new(InProcessBroker {
             hub: self.clone(),
             node: Mutex::new(None),
+            opened: Mutex::new(HashSet::new()),
             published: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
         });
@@ -54,6 +62,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct InProcessBroker {
     hub: InProcessHub,
     node: Mutex<Option<Weak<dyn ClusterNode>>>,
+    /// The users this node counts as connected in the hub.
+    opened: Mutex<HashSet<Value>>,
     published: AtomicU64,
     delivered: AtomicU64,
 }
@@ -100,12 +110,62 @@ impl Broker for InProcessBroker {
         all
     }
 
+    fn uidport(&self, msg: ServerEventMsg) -> Option<ServerEventMsg> {
+        let uid = msg.uid().clone();
+        let mut counts = lock(&self.hub.nodes_per_uid);
+        if msg.event().is(ids::UIDPORT_OPEN) {
+            if !lock(&self.opened).insert(uid.clone()) {
+                return None;
+            }
+            let n = counts.entry(uid).or_insert(0);
+            *n += 1;
+            (*n == 1).then_some(msg)
+        } else {
+            if !lock(&self.opened).remove(&uid) {
+                return None;
+            }
+            let n = counts.entry(uid.clone()).or_insert(1);
+            *n -= 1;
+            if *n > 0 {
+                return None;
+            }
+            counts.remove(&uid);
+            Some(msg)
+        }
+    }
+
     fn stats(&self) -> BrokerStats {
         BrokerStats {
             published: self.published.load(Ordering::Relaxed),
             delivered: self.delivered.load(Ordering::Relaxed),
             connected: true,
             ..BrokerStats::default()
+        }
+    }
+}
+
+impl Drop for InProcessBroker {
+    /// A node gone: its users leave the cluster unless another node has
+    /// them, and a live node tells its application.
+    fn drop(&mut self) {
+        let opened = std::mem::take(&mut *lock(&self.opened));
+        let mut closed = Vec::new();
+        {
+            let mut counts = lock(&self.hub.nodes_per_uid);
+            for uid in opened {
+                let n = counts.entry(uid.clone()).or_insert(1);
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(&uid);
+                    closed.push(uid);
+                }
+            }
+        }
+        let witness = self.hub.others(self).into_iter().find_map(|b| b.node());
+        if let Some(node) = witness {
+            for uid in closed {
+                node.emit_uidport_close(uid);
+            }
         }
     }
 }

@@ -33,6 +33,7 @@ pub use self::redis::{RedisBroker, RedisBrokerError, RedisOptions};
 pub use codec::{CodecError, decode_push, encode_push};
 pub use in_process::{InProcessBroker, InProcessHub};
 
+use super::event_msg::ServerEventMsg;
 use super::types::ConnectedUids;
 
 /// Whom a push is for.
@@ -72,6 +73,12 @@ pub trait ClusterNode: Send + Sync + 'static {
     fn remote_presence_changed(&self);
     /// The users connected on this node now, for the broker to share.
     fn local_uids(&self) -> ConnectedUids;
+    /// Hands the application an event the broker held back (a
+    /// `chsk/uidport-open` or `-close` it decided is the cluster's).
+    fn emit(&self, msg: ServerEventMsg);
+    /// A user's last connection in the cluster was on a node that died:
+    /// hand the application its `chsk/uidport-close`.
+    fn emit_uidport_close(&self, uid: Value);
 }
 
 /// What a broker counts, for monitoring.
@@ -108,6 +115,14 @@ pub trait Broker: Send + Sync + std::fmt::Debug + 'static {
     fn remote_uids(&self) -> ConnectedUids;
     /// The broker's counters.
     fn stats(&self) -> BrokerStats;
+    /// This node's first connection of a user arrived, or its last one
+    /// left (`msg` is the node's `chsk/uidport-open` or `-close`). The
+    /// application should see it once per cluster: when no other node has
+    /// the user. Returns the message to deliver now, or `None` when it is
+    /// not the cluster's, or will be decided later (then handed to
+    /// [`ClusterNode::emit`]). Called under the node's lock: it must not
+    /// call back into the node before returning.
+    fn uidport(&self, msg: ServerEventMsg) -> Option<ServerEventMsg>;
 }
 
 impl std::fmt::Debug for dyn ClusterNode {

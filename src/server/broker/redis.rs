@@ -22,6 +22,14 @@
 //!   nodes are told through the stream). A node that dies without a word
 //!   (`kill -9`) has its users gone from every node's `connected_uids`
 //!   within `node_ttl` plus one heartbeat.
+//! * **`chsk/uidport-open` and `-close` once per cluster**: Redis counts
+//!   on how many nodes each user is (`{namespace}:uid-nodes`, updated by
+//!   scripts, so two nodes deciding at once agree); the node that takes a
+//!   user from none to one tells its application the open, the node that
+//!   takes it back to none the close. When a node dies, the first node to
+//!   see its presence expire uncounts its users and tells the close of
+//!   those it was the last node of. While Redis is unreachable these
+//!   events wait (in order) for it.
 //! * **Order**: the pushes of one node reach each client in the order that
 //!   node sent them.
 //!
@@ -39,7 +47,9 @@ use redis::streams::StreamReadReply;
 
 use super::codec::{decode_push, encode_push};
 use super::{Broker, BrokerStats, ClusterNode, ClusterPush};
+use crate::event::ids;
 use crate::runtime::Runtime;
+use crate::server::ServerEventMsg;
 use crate::server::types::ConnectedUids;
 use crate::value::Value;
 
@@ -76,6 +86,33 @@ impl Default for RedisOptions {
     }
 }
 
+/// uidport events waiting for Redis at most; past it the oldest are
+/// dropped (and logged).
+const MAX_PENDING_UIDPORTS: usize = 65_536;
+
+/// A node's first connection of a user: count the node for the user
+/// (once); returns on how many nodes the user is now, or -1.
+const OPEN_SCRIPT: &str = "if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then \
+  return redis.call('HINCRBY', KEYS[1], ARGV[1], 1) else return -1 end";
+
+/// A node's last connection of a user left: returns on how many nodes the
+/// user is still, or -1.
+const CLOSE_SCRIPT: &str = "if redis.call('SREM', KEYS[2], ARGV[1]) == 1 then \
+  local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1) \
+  if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end \
+  return n else return -1 end";
+
+/// A dead node's users: uncount them, once (the first node to notice wins);
+/// returns the users now on no node.
+const REAP_SCRIPT: &str = "if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return {} end \
+  local closed = {} \
+  for _, uid in ipairs(redis.call('SMEMBERS', KEYS[3])) do \
+    local n = redis.call('HINCRBY', KEYS[2], uid, -1) \
+    if n <= 0 then redis.call('HDEL', KEYS[2], uid); table.insert(closed, uid) end \
+  end \
+  redis.call('DEL', KEYS[3]) \
+  return closed";
+
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// Entries read or written per round trip.
@@ -105,6 +142,9 @@ pub struct RedisBroker {
     presence_dirty: AtomicBool,
     presence_wake: event_listener::Event,
     remote: Mutex<ConnectedUids>,
+    /// This node's uidport events waiting for the cluster's decision.
+    uidports: Mutex<VecDeque<ServerEventMsg>>,
+    uidports_ready: event_listener::Event,
     published: AtomicU64,
     delivered: AtomicU64,
     lost: AtomicU64,
@@ -131,6 +171,8 @@ impl RedisBroker {
             presence_dirty: AtomicBool::new(true),
             presence_wake: event_listener::Event::new(),
             remote: Mutex::new(ConnectedUids::default()),
+            uidports: Mutex::new(VecDeque::new()),
+            uidports_ready: event_listener::Event::new(),
             published: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             lost: AtomicU64::new(0),
@@ -504,13 +546,27 @@ async fn presence(
                         None => gone.push(id.clone()),
                     }
                 }
-                if !gone.is_empty() {
-                    // Their presence expired: forget them.
-                    let _ = redis::cmd("SREM")
+                for dead in &gone {
+                    // Its presence expired: uncount its users, once in the
+                    // cluster; the users it was the last node of leave.
+                    let closed: redis::RedisResult<Vec<String>> = redis::cmd("EVAL")
+                        .arg(REAP_SCRIPT)
+                        .arg(3)
                         .arg(&nodes_key)
-                        .arg(&gone)
-                        .query_async::<()>(c)
+                        .arg(b.key("uid-nodes"))
+                        .arg(b.key(&format!("node-uids:{dead}")))
+                        .arg(dead)
+                        .query_async(c)
                         .await;
+                    let closed = closed.unwrap_or_default();
+                    if !closed.is_empty() {
+                        tracing::info!(node = %dead, users = closed.len(), "redis broker: a node died; its users left");
+                    }
+                    if let Some(n) = node.upgrade() {
+                        for uid in closed.iter().filter_map(|t| crate::edn::from_str(t).ok()) {
+                            n.emit_uidport_close(uid);
+                        }
+                    }
                 }
                 let changed = {
                     let mut current = lock(&b.remote);
@@ -542,11 +598,80 @@ async fn presence(
     }
 }
 
+/// Decides, in order, whether this node's uidport events are the
+/// cluster's: a user's first node opens it, its last node closes it.
+async fn uidports(
+    broker: Weak<RedisBroker>,
+    node: Weak<dyn ClusterNode>,
+    runtime: Arc<dyn Runtime>,
+) {
+    let mut conn: Option<MultiplexedConnection> = None;
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        let Some(b) = broker.upgrade() else { return };
+        let listener = b.uidports_ready.listen();
+        let next = lock(&b.uidports).front().map(|m| {
+            (
+                m.event().is(ids::UIDPORT_OPEN),
+                crate::edn::to_string(m.uid()),
+            )
+        });
+        let Some((open, uid)) = next else {
+            drop(b);
+            let tick = runtime.sleep_until(runtime.now() + Duration::from_secs(1));
+            futures_util::future::select(tick, listener).await;
+            continue;
+        };
+        if conn.is_none() {
+            match b.connect(Duration::from_secs(5)).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "redis broker: cannot connect for uidports");
+                    drop(b);
+                    back_off(&*runtime, &mut backoff).await;
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        let uid = uid.unwrap_or_default();
+        let answer: redis::RedisResult<i64> = redis::cmd("EVAL")
+            .arg(if open { OPEN_SCRIPT } else { CLOSE_SCRIPT })
+            .arg(2)
+            .arg(b.key("uid-nodes"))
+            .arg(b.key(&format!("node-uids:{}", b.node_id)))
+            .arg(&uid)
+            .query_async(c)
+            .await;
+        match answer {
+            Ok(n) => {
+                backoff = BACKOFF_MIN;
+                let msg = lock(&b.uidports).pop_front();
+                let cluster_wide = if open { n == 1 } else { n == 0 };
+                if cluster_wide && let (Some(msg), Some(node)) = (msg, node.upgrade()) {
+                    node.emit(msg);
+                }
+            }
+            Err(e) => {
+                conn = None;
+                tracing::warn!(error = %e, "redis broker: uidport failed; will retry");
+                drop(b);
+                back_off(&*runtime, &mut backoff).await;
+            }
+        }
+    }
+}
+
 impl Broker for RedisBroker {
     fn start(self: Arc<Self>, runtime: Arc<dyn Runtime>, node: Weak<dyn ClusterNode>) {
         let weak = Arc::downgrade(&self);
         runtime.spawn(Box::pin(publisher(weak.clone(), runtime.clone())));
         runtime.spawn(Box::pin(consumer(
+            weak.clone(),
+            node.clone(),
+            runtime.clone(),
+        )));
+        runtime.spawn(Box::pin(uidports(
             weak.clone(),
             node.clone(),
             runtime.clone(),
@@ -570,6 +695,20 @@ impl Broker for RedisBroker {
 
     fn remote_uids(&self) -> ConnectedUids {
         lock(&self.remote).clone()
+    }
+
+    fn uidport(&self, msg: ServerEventMsg) -> Option<ServerEventMsg> {
+        let mut queue = lock(&self.uidports);
+        if queue.len() >= MAX_PENDING_UIDPORTS {
+            queue.pop_front();
+            tracing::warn!(
+                "redis broker: too many uidport events waiting for Redis; the oldest dropped"
+            );
+        }
+        queue.push_back(msg);
+        drop(queue);
+        self.uidports_ready.notify(1);
+        None
     }
 
     fn stats(&self) -> BrokerStats {
