@@ -3,7 +3,6 @@
 //! and the client transport ([`SmolClientTransport`]).
 
 mod client;
-mod hyper_io;
 mod server;
 
 use std::time::Instant;

@@ -106,6 +106,12 @@ impl ChannelSocketServer {
         &self.shared.options
     }
 
+    /// The runtime the server was made with: adapters spawn the tasks of
+    /// upgraded WebSockets on it.
+    pub fn runtime(&self) -> &Arc<dyn Runtime> {
+        &self.shared.runtime
+    }
+
     /// Pushes `event` to every client of user `uid` over both transports,
     /// batched per the send-buffer windows (or at once with `flush`).
     ///

@@ -1,4 +1,5 @@
-//! hyper's I/O traits seen as futures-io, for upgraded connections.
+//! hyper's I/O traits seen as futures-io, for upgraded connections; shared
+//! by the plugs that serve on hyper (smol, tokio).
 
 use std::io;
 use std::pin::Pin;
@@ -9,7 +10,7 @@ use futures_util::io::{AsyncRead, AsyncWrite};
 /// A hyper I/O object (an upgraded connection) with futures-io traits, so
 /// a [`WsChannel`](crate::ws::WsChannel) can run on it.
 #[derive(Debug)]
-pub(super) struct HyperIo<T>(pub(super) T);
+pub(crate) struct HyperIo<T>(pub(crate) T);
 
 impl<T: hyper::rt::Read + Unpin> AsyncRead for HyperIo<T> {
     fn poll_read(
@@ -52,19 +53,20 @@ impl<T: hyper::rt::Write + Unpin> AsyncWrite for HyperIo<T> {
     }
 }
 
-/// A TCP stream taken back from hyper after an upgrade, with the bytes hyper
-/// had read past the request head (usually none) served first.
+/// A connection taken back from hyper after an upgrade (its TCP stream),
+/// with the bytes hyper had read past the request head (usually none)
+/// served first.
 #[derive(Debug)]
-pub(super) struct ReclaimedTcp {
+pub(crate) struct Reclaimed<S> {
     prefix: bytes::Bytes,
-    stream: smol::net::TcpStream,
+    stream: S,
 }
 
-impl ReclaimedTcp {
+impl<S> Reclaimed<S> {
     /// The stream, serving `read_buf` first. An empty buffer still holds
     /// hyper's 8 KiB allocation, so it is dropped here, and a served one is
     /// dropped as soon as its bytes are read.
-    pub(super) fn new(read_buf: bytes::Bytes, stream: smol::net::TcpStream) -> Self {
+    pub(crate) fn new(read_buf: bytes::Bytes, stream: S) -> Self {
         let prefix = if read_buf.is_empty() {
             bytes::Bytes::new()
         } else {
@@ -74,7 +76,7 @@ impl ReclaimedTcp {
     }
 }
 
-impl AsyncRead for ReclaimedTcp {
+impl<S: AsyncRead + Unpin> AsyncRead for Reclaimed<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -95,7 +97,7 @@ impl AsyncRead for ReclaimedTcp {
     }
 }
 
-impl AsyncWrite for ReclaimedTcp {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Reclaimed<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
