@@ -17,9 +17,17 @@ pub mod axum;
 mod hyper_handler;
 #[cfg(any(feature = "smol", feature = "tokio"))]
 mod hyper_io;
+#[cfg(any(feature = "smol", feature = "tokio"))]
+mod net_client;
 #[cfg(feature = "smol")]
 pub mod smol;
 #[cfg(feature = "tide")]
 pub mod tide;
 #[cfg(feature = "tokio")]
 pub mod tokio;
+
+/// rustls, as the client transports use it: build a
+/// [`ClientConfig`](rustls::ClientConfig) or a
+/// [`RootCertStore`](rustls::RootCertStore) for them with this version.
+#[cfg(feature = "tls")]
+pub use rustls;

@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use crate::runtime::{BoxFuture, Runtime};
 
-pub use client::{MAX_IDLE_CONNECTIONS, SmolClientTransport};
+pub use crate::runtimes::net_client::MAX_IDLE_CONNECTIONS;
+pub use client::SmolClientTransport;
 pub use server::{
     ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_MIN, Body, Request, Response, ServeOptions, handle, serve,
     serve_until, serve_with,

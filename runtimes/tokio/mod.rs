@@ -1,16 +1,20 @@
 //! The tokio plug, for applications already on tokio: a [`Runtime`] on a
 //! tokio runtime's handle ([`TokioRuntime`]), the channel socket as a tower
 //! `Service` ([`ChskService`], [`handle`]) for any server built on hyper
-//! (axum, hyper-util, …), and the client transport.
+//! (axum, hyper-util, …), and the client transport
+//! ([`TokioClientTransport`]).
 //!
 //! Opt-in (`tokio` feature): the core never depends on tokio.
 
+mod client;
 mod service;
 
 use std::time::Instant;
 
 use crate::runtime::{BoxFuture, Runtime};
 
+pub use crate::runtimes::net_client::MAX_IDLE_CONNECTIONS;
+pub use client::TokioClientTransport;
 pub use service::{Body, ChskService, Response, handle};
 
 /// Runs tasks and timers on a tokio runtime, through its
