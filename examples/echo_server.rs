@@ -3,6 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release --example echo_server -- --port 0 --packer edn --runtime smol
+//! cargo run --release --example echo_server --features axum -- --runtime tokio
 //! ```
 //!
 //! Serves the channel socket at `/chsk` with CSRF skipped and all origins
@@ -20,7 +21,9 @@
 //! cluster (replies count this node's connections);
 //! `SENTE_REDIS_NAMESPACE` sets the cluster's key prefix (default `sente`).
 //! Packers other than edn need their feature (`--features transit`, …, or
-//! `--all-features`).
+//! `--all-features`); `--runtime async-std` needs `--features tide`,
+//! `--runtime tokio` (axum on a multi-threaded tokio runtime, sized by
+//! `TOKIO_WORKER_THREADS`) `--features axum`.
 
 use std::sync::Arc;
 
@@ -138,6 +141,25 @@ async fn serve_tide(
         .0
 }
 
+/// Serves on tokio + axum until `stop` completes.
+#[cfg(feature = "axum")]
+async fn serve_tokio(
+    chsk: ChannelSocketServer,
+    port: u16,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("listening on {}", listener.local_addr()?);
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let app: axum::Router = sente::runtimes::axum::router("/chsk", chsk);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await
+}
+
 fn fail(code: i32, e: impl std::fmt::Display) -> ! {
     eprintln!("echo_server: {e}");
     std::process::exit(code);
@@ -173,13 +195,32 @@ fn main() {
     if let Some(url) = &args.redis {
         opts = with_redis(opts, url);
     }
+    #[cfg(feature = "axum")]
+    let tokio_rt = (args.runtime == "tokio").then(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| fail(1, e))
+    });
     let runtime: Arc<dyn sente::runtime::Runtime> = match args.runtime.as_str() {
         "smol" => Arc::new(SmolRuntime),
+        #[cfg(feature = "axum")]
+        "tokio" => Arc::new(sente::runtimes::tokio::TokioRuntime::new(
+            tokio_rt
+                .as_ref()
+                .map(|rt| rt.handle().clone())
+                .unwrap_or_else(|| fail(1, "no tokio runtime")),
+        )),
+        #[cfg(not(feature = "axum"))]
+        "tokio" => fail(2, "the tokio runtime needs `--features axum`"),
         #[cfg(feature = "tide")]
         "async-std" => Arc::new(sente::runtimes::async_std::AsyncStdRuntime),
         #[cfg(not(feature = "tide"))]
         "async-std" => fail(2, "the async-std runtime needs `--features tide`"),
-        other => fail(2, format!("unknown runtime {other} (smol or async-std)")),
+        other => fail(
+            2,
+            format!("unknown runtime {other} (smol, tokio or async-std)"),
+        ),
     };
     let (chsk, events) =
         ChannelSocketServer::new(runtime.clone(), packer, opts).unwrap_or_else(|e| fail(2, e));
@@ -196,6 +237,11 @@ fn main() {
         eprintln!("echo_server: shutting down");
     };
     let result = match args.runtime.as_str() {
+        #[cfg(feature = "axum")]
+        "tokio" => match &tokio_rt {
+            Some(rt) => rt.block_on(serve_tokio(chsk, args.port, stop)),
+            None => fail(1, "no tokio runtime"),
+        },
         #[cfg(feature = "tide")]
         "async-std" => async_std::task::block_on(serve_tide(chsk, args.port, stop)),
         _ => smol::block_on(serve_smol(chsk, args.port, stop)),

@@ -88,7 +88,8 @@
 //! * Runtime-neutral async layers: [`server::ChannelSocketServer`] on any
 //!   [`runtime::Runtime`], the framework-neutral HTTP handlers, routers.
 //! * Plugs ([`runtimes`]), each behind a feature: smol + hyper (default),
-//!   async-std + tide (legacy). Never tokio's runtime.
+//!   tokio + axum (opt-in: the only features that bring tokio's runtime),
+//!   async-std + tide (legacy).
 //!
 //! ## Bounds
 //!

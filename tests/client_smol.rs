@@ -1,6 +1,7 @@
 //! The async client on smol against the in-process echo server: every
 //! transport, replies and their timeouts, pushes, disconnect / reconnect,
-//! the `:auto` downgrade, and recovery from a server restart.
+//! the `:auto` downgrade, and recovery from a server restart; the sessions
+//! and restarts also with the client on async-std and on tokio.
 #![cfg(feature = "smol")]
 
 #[path = "server/harness.rs"]
@@ -39,7 +40,7 @@ fn fast_config(chsk_type: ChskType) -> ClientConfig {
 
 /// The echo server, long-polls held 2 s.
 async fn echo_server(tune: impl FnOnce(&mut ServerOptions)) -> TestServer {
-    start_echo(Backend::Smol, |o| {
+    start_echo(server_backend(), |o| {
         o.config.lp_timeout = Duration::from_secs(2);
         tune(o);
     })
@@ -53,6 +54,48 @@ fn make_client(opts: ClientOptions) -> (ChannelSocketClient, ClientEvents) {
 thread_local! {
     /// The runtime this test's clients run on (smol unless a test says otherwise).
     static ASYNC_STD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether this test's clients run on tokio (runtime and transport).
+    static TOKIO: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether this test's servers run on tokio + axum.
+    static AXUM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a client test with its clients on tokio: `TokioRuntime` and
+/// `TokioClientTransport` on a current-thread runtime (the server stays on
+/// smol).
+#[cfg(feature = "tokio")]
+fn on_tokio(test: impl std::future::Future<Output = ()>) {
+    TOKIO.with(|c| c.set(true));
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(test);
+}
+
+/// The server plug this test's echo servers run on: smol + hyper unless the
+/// test runs on tokio + axum end to end.
+fn server_backend() -> Backend {
+    #[cfg(feature = "axum")]
+    if AXUM.with(std::cell::Cell::get) {
+        return Backend::Axum;
+    }
+    Backend::Smol
+}
+
+/// [`on_tokio`] with the echo servers on tokio + axum too.
+#[cfg(feature = "axum")]
+fn on_tokio_and_axum(test: impl std::future::Future<Output = ()>) {
+    AXUM.with(|c| c.set(true));
+    on_tokio(test);
+}
+
+fn client_transport() -> Arc<dyn sente::client::ClientTransport> {
+    #[cfg(feature = "tokio")]
+    if TOKIO.with(std::cell::Cell::get) {
+        return Arc::new(sente::runtimes::tokio::TokioClientTransport::current());
+    }
+    Arc::new(SmolClientTransport::new())
 }
 
 /// Runs a client test with its clients on async-std's executor (legacy
@@ -65,6 +108,10 @@ fn on_async_std(test: impl std::future::Future<Output = ()>) {
 }
 
 fn client_runtime() -> Arc<dyn sente::runtime::Runtime> {
+    #[cfg(feature = "tokio")]
+    if TOKIO.with(std::cell::Cell::get) {
+        return Arc::new(sente::runtimes::tokio::TokioRuntime::current());
+    }
     #[cfg(feature = "async-std")]
     if ASYNC_STD.with(std::cell::Cell::get) {
         return Arc::new(sente::runtimes::async_std::AsyncStdRuntime);
@@ -76,13 +123,8 @@ fn make_client_with(
     opts: ClientOptions,
     packer: Arc<dyn Packer>,
 ) -> (ChannelSocketClient, ClientEvents) {
-    ChannelSocketClient::new(
-        client_runtime(),
-        packer,
-        Arc::new(SmolClientTransport::new()),
-        opts,
-    )
-    .expect("valid options")
+    ChannelSocketClient::new(client_runtime(), packer, client_transport(), opts)
+        .expect("valid options")
 }
 
 fn options(addr: SocketAddr, chsk_type: ChskType) -> ClientOptions {
@@ -444,6 +486,53 @@ mod async_std_runtime {
     #[test]
     fn auto_survives_a_server_restart() {
         on_async_std(survives_a_server_restart(ChskType::Auto));
+    }
+}
+
+/// The same sessions and restarts with the client on tokio (runtime and
+/// transport).
+#[cfg(feature = "tokio")]
+mod tokio_runtime {
+    use super::*;
+
+    #[cfg(feature = "axum")]
+    #[test]
+    fn every_session_type_end_to_end_on_tokio_and_axum() {
+        on_tokio_and_axum(async {
+            for chsk_type in TYPES {
+                session(chsk_type).await;
+            }
+        });
+    }
+
+    #[test]
+    fn a_ws_session() {
+        on_tokio(session(ChskType::Ws));
+    }
+
+    #[test]
+    fn an_ajax_session() {
+        on_tokio(session(ChskType::Ajax));
+    }
+
+    #[test]
+    fn an_auto_session() {
+        on_tokio(session(ChskType::Auto));
+    }
+
+    #[test]
+    fn ws_survives_a_server_restart() {
+        on_tokio(survives_a_server_restart(ChskType::Ws));
+    }
+
+    #[test]
+    fn ajax_survives_a_server_restart() {
+        on_tokio(survives_a_server_restart(ChskType::Ajax));
+    }
+
+    #[test]
+    fn auto_survives_a_server_restart() {
+        on_tokio(survives_a_server_restart(ChskType::Auto));
     }
 }
 

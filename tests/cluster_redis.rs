@@ -18,8 +18,8 @@ use cluster_scenarios::*;
 use harness::*;
 use redis_server::RedisServer;
 use sente::Value;
-use sente::server::broker::{Broker, RedisBroker, RedisOptions};
 use sente::server::SendOptions;
+use sente::server::broker::{Broker, RedisBroker, RedisOptions};
 
 /// Quick heartbeats, so that the tests wait little.
 fn options(namespace: &str) -> RedisOptions {

@@ -1,7 +1,8 @@
 //! The server over real loopback sockets: WebSocket and Ajax, pushes,
 //! keep-alive, grace periods, every rejection path, bad input, the
 //! transcripts of the real Sente. One suite, run against every server plug
-//! (smol + hyper; async-std + tide with the `tide` feature).
+//! (smol + hyper; async-std + tide with the `tide` feature; tokio + axum
+//! with the `axum` feature).
 
 #![cfg(all(feature = "smol", feature = "edn"))]
 #[path = "server/harness.rs"]
@@ -720,4 +721,9 @@ mod smol_hyper {
 #[cfg(feature = "tide")]
 mod async_std_tide {
     suite!(Tide: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors, a_websocket_keeps_its_request_without_the_handshake_headers, a_websocket_over_the_per_user_limit_is_closed_with_1008, a_graceful_shutdown_loses_nothing_it_held, a_broadcast_reaches_every_client_once_and_a_tab_push_one_tab);
+}
+
+#[cfg(feature = "axum")]
+mod tokio_axum {
+    suite!(Axum: ws_handshake_then_events_with_and_without_reply, ws_uid_param_and_nil_uid, pushes_are_batched_and_flush_goes_at_once, a_push_reaches_every_tab_of_the_user, ajax_handshake_post_poll_push_and_long_poll_timeout, ajax_post_without_a_reply_times_out, pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll, keep_alive_ping_pong_and_ping_timeout_close, uidport_open_and_close_with_the_grace_period, bad_packages_and_bad_events_leave_the_connection_working, oversized_messages_are_refused, every_rejection_path_has_sente_status_and_body, transcript_requests_replayed_give_the_captured_responses, connected_uids_can_be_watched, a_burst_beyond_the_receive_buffer_loses_nothing, a_slow_consumer_is_closed, ws_control_frames_fragments_and_protocol_errors, a_websocket_keeps_its_request_without_the_handshake_headers, a_websocket_over_the_per_user_limit_is_closed_with_1008, a_graceful_shutdown_loses_nothing_it_held, a_broadcast_reaches_every_client_once_and_a_tab_push_one_tab);
 }

@@ -36,6 +36,7 @@ impl Server {
         let mut child = Command::new(program)
             .args(args)
             .env("SMOL_THREADS", server_threads().to_string())
+            .env("TOKIO_WORKER_THREADS", server_threads().to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -307,7 +308,7 @@ fn main() {
         (10, 100)
     };
     println!(
-        "workload A: {clients} clients x {per_client} acked round-trips over WebSocket, server on {} smol thread(s)",
+        "workload A: {clients} clients x {per_client} acked round-trips over WebSocket, servers on {} executor thread(s)",
         server_threads()
     );
     // Rounds alternate the two servers, so both see the same machine; the
@@ -320,6 +321,10 @@ fn main() {
     // SENTE_BENCH_COMPARE=PATH: another echo_server binary (an earlier
     // build) run in the same rounds, for a regression check side by side.
     let other = std::env::var("SENTE_BENCH_COMPARE").ok();
+    // The echo server on tokio + axum too, in the same rounds (the echo
+    // server built with `--features axum`, as bench/run does);
+    // SENTE_BENCH_TOKIO=0 leaves it out.
+    let with_tokio = std::env::var("SENTE_BENCH_TOKIO").map_or(true, |v| v != "0");
     let mut pairs = Vec::new();
     let mut others = Vec::new();
     for _ in 0..rounds {
@@ -329,18 +334,22 @@ fn main() {
         let sente_server = Server::start(&echo, &["--port", "0"]);
         let ours = acked_round_trips(&sente_server, clients, per_client, true);
         drop(sente_server);
+        let on_tokio = with_tokio.then(|| {
+            let tokio_server = Server::start(&echo, &["--port", "0", "--runtime", "tokio"]);
+            acked_round_trips(&tokio_server, clients, per_client, true)
+        });
         if let Some(other) = &other {
             let other_server = Server::start(other, &["--port", "0"]);
             let theirs = acked_round_trips(&other_server, clients, per_client, true);
             drop(other_server);
             others.push(theirs.cpu_per_op.as_secs_f64() / base.cpu_per_op.as_secs_f64());
         }
-        pairs.push((base, ours));
+        pairs.push((base, ours, on_tokio));
     }
     if let Some(other) = &other {
         let ours: Vec<String> = pairs
             .iter()
-            .map(|(b, o)| {
+            .map(|(b, o, _)| {
                 format!(
                     "{:.2}x",
                     o.cpu_per_op.as_secs_f64() / b.cpu_per_op.as_secs_f64()
@@ -354,12 +363,21 @@ fn main() {
             theirs.join(" ")
         );
     }
-    let ratio =
-        |(b, o): &(Figures, Figures)| o.cpu_per_op.as_secs_f64() / b.cpu_per_op.as_secs_f64();
+    let ratio = |(b, o, _): &(Figures, Figures, Option<Figures>)| {
+        o.cpu_per_op.as_secs_f64() / b.cpu_per_op.as_secs_f64()
+    };
     let mut ratios: Vec<f64> = pairs.iter().map(ratio).collect();
+    let mut tokio_ratios: Vec<f64> = pairs
+        .iter()
+        .filter_map(|(b, _, t)| {
+            t.as_ref()
+                .map(|t| t.cpu_per_op.as_secs_f64() / b.cpu_per_op.as_secs_f64())
+        })
+        .collect();
+    tokio_ratios.sort_by(f64::total_cmp);
     ratios.sort_by(f64::total_cmp);
     pairs.sort_by(|a, b| ratio(a).total_cmp(&ratio(b)));
-    let (base, ours) = pairs.swap_remove(rounds / 2);
+    let (base, ours, on_tokio) = pairs.swap_remove(rounds / 2);
     let (fan_clients, fan_broadcasts) = if only.is_empty() || only == "B" {
         (1000, 1000)
     } else {
@@ -390,10 +408,14 @@ fn main() {
         "| server | round-trips/s | p50 | p99 | server CPU per round-trip (user + sys) | ratio to raw |"
     );
     println!("|---|---|---|---|---|---|");
-    for (name, f) in [
-        ("raw async-tungstenite echo", &base),
-        ("sente echo_server (edn)", &ours),
-    ] {
+    let mut rows = vec![
+        ("raw async-tungstenite echo (smol)", &base),
+        ("sente echo_server (edn), smol + hyper", &ours),
+    ];
+    if let Some(t) = &on_tokio {
+        rows.push(("sente echo_server (edn), tokio + axum", t));
+    }
+    for (name, f) in rows {
         println!(
             "| {name} | {:.0} | {:.0} µs | {:.0} µs | {:.1} µs ({:.1} + {:.1}) | {:.2}x |",
             f.rate,
@@ -408,9 +430,13 @@ fn main() {
     if rounds > 1 {
         let list: Vec<String> = ratios.iter().map(|r| format!("{r:.2}x")).collect();
         println!(
-            "(the median of {rounds} alternating rounds; ratios {})",
+            "(the median of {rounds} alternating rounds by the smol ratio; smol ratios {})",
             list.join(", ")
         );
+        if !tokio_ratios.is_empty() {
+            let list: Vec<String> = tokio_ratios.iter().map(|r| format!("{r:.2}x")).collect();
+            println!("(tokio + axum ratios, same rounds: {})", list.join(", "));
+        }
     }
     println!();
     println!(

@@ -3,14 +3,14 @@
 //! and the client transport ([`SmolClientTransport`]).
 
 mod client;
-mod hyper_io;
 mod server;
 
 use std::time::Instant;
 
 use crate::runtime::{BoxFuture, Runtime};
 
-pub use client::{MAX_IDLE_CONNECTIONS, SmolClientTransport};
+pub use crate::runtimes::net_client::MAX_IDLE_CONNECTIONS;
+pub use client::SmolClientTransport;
 pub use server::{
     ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_MIN, Body, Request, Response, ServeOptions, handle, serve,
     serve_until, serve_with,

@@ -6,16 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::TryStreamExt;
 use http_body_util::Full;
 use smol::net::{TcpListener, TcpStream};
 use smol_hyper::rt::{FuturesIo, SmolTimer};
 
-use super::hyper_io::{HyperIo, ReclaimedTcp};
-use crate::server::{
-    ChannelSocketServer, GetResponse, HttpResponse, is_websocket_upgrade, text_response,
-};
-use crate::ws::{WsChannel, check_upgrade};
+use crate::runtimes::hyper_handler;
+use crate::runtimes::hyper_io::{HyperIo, Reclaimed};
+use crate::server::ChannelSocketServer;
+use crate::ws::WsChannel;
 
 /// The request type the server hands your handler.
 pub type Request = hyper::Request<hyper::body::Incoming>;
@@ -24,95 +22,41 @@ pub type Body = Full<Bytes>;
 /// The response type your handler returns.
 pub type Response = hyper::Response<Body>;
 
-fn to_hyper(resp: HttpResponse) -> Response {
-    resp.map(|b| Full::new(Bytes::from(b)))
-}
-
 /// Serves the channel socket for one request on its path: GET (WebSocket
 /// upgrade, Ajax handshake or long-poll) and POST (Ajax events). Call it
 /// from your own handler for the path you mount the channel socket at;
 /// other methods get 405.
-pub async fn handle(chsk: &ChannelSocketServer, mut req: Request) -> Response {
+pub async fn handle(chsk: &ChannelSocketServer, req: Request) -> Response {
     let max = chsk.options().max_message_size;
-    match *req.method() {
-        hyper::Method::GET => {
-            let on_upgrade = hyper::upgrade::on(&mut req);
-            let (head, _body) = req.into_parts();
-            let accept_value = if is_websocket_upgrade(&head) {
-                match check_upgrade(&head.headers) {
-                    Ok(value) => Some(value),
-                    Err(refused) => return to_hyper(refused.response()),
-                }
-            } else {
-                None
+    let server = chsk.clone();
+    hyper_handler::handle(chsk, req, move |on_upgrade, accept| {
+        // This task ends once the upgrade is through; the connection gets
+        // a task of its own holding only its state.
+        smol::spawn(async move {
+            let upgraded = match on_upgrade.await {
+                Ok(u) => u,
+                Err(e) => return tracing::info!(error = %e, "WebSocket upgrade failed"),
             };
-            match chsk.handle_get(head).await {
-                GetResponse::Respond(resp) => to_hyper(resp),
-                GetResponse::Upgrade(accept) => {
-                    let Some(accept_value) = accept_value else {
-                        return to_hyper(text_response(400, "Not a WebSocket upgrade"));
-                    };
-                    let chsk = chsk.clone();
-                    // This task ends once the upgrade is through; the
-                    // connection gets a task of its own holding only its state.
-                    smol::spawn(async move {
-                        let upgraded = match on_upgrade.await {
-                            Ok(u) => u,
-                            Err(e) => return tracing::info!(error = %e, "WebSocket upgrade failed"),
-                        };
-                        // Take the TCP stream back from hyper when it is ours
-                        // (connections from `serve`): hyper's 8 KiB read buffer
-                        // then goes, instead of staying with every connection.
-                        match upgraded.downcast::<FuturesIo<TcpStream>>() {
-                            Ok(parts) => {
-                                // Take `parts` apart: a partial move would keep
-                                // hyper's read buffer for the connection's life.
-                                let hyper::upgrade::Parts { io, read_buf, .. } = parts;
-                                let io = ReclaimedTcp::new(read_buf, io.into_inner());
-                                smol::spawn(chsk.serve_websocket(accept, WsChannel::new(io, max)))
-                                    .detach();
-                            }
-                            Err(upgraded) => {
-                                let io = HyperIo(upgraded);
-                                smol::spawn(chsk.serve_websocket(accept, WsChannel::new(io, max)))
-                                    .detach();
-                            }
-                        }
-                    })
-                    .detach();
-                    let mut resp = hyper::Response::new(Full::default());
-                    *resp.status_mut() = hyper::StatusCode::SWITCHING_PROTOCOLS;
-                    let headers = resp.headers_mut();
-                    headers.insert(
-                        hyper::header::UPGRADE,
-                        http::HeaderValue::from_static("websocket"),
-                    );
-                    headers.insert(
-                        hyper::header::CONNECTION,
-                        http::HeaderValue::from_static("Upgrade"),
-                    );
-                    // Base64: always a valid header value.
-                    if let Ok(accept) = http::HeaderValue::from_str(&accept_value) {
-                        headers.insert(hyper::header::SEC_WEBSOCKET_ACCEPT, accept);
-                    }
-                    resp
+            // Take the TCP stream back from hyper when it is ours
+            // (connections from `serve`): hyper's 8 KiB read buffer then
+            // goes, instead of staying with every connection.
+            match upgraded.downcast::<FuturesIo<TcpStream>>() {
+                Ok(parts) => {
+                    // Take `parts` apart: a partial move would keep hyper's
+                    // read buffer for the connection's life.
+                    let hyper::upgrade::Parts { io, read_buf, .. } = parts;
+                    let io = Reclaimed::new(read_buf, io.into_inner());
+                    smol::spawn(server.serve_websocket(accept, WsChannel::new(io, max))).detach();
+                }
+                Err(upgraded) => {
+                    let io = HyperIo(upgraded);
+                    smol::spawn(server.serve_websocket(accept, WsChannel::new(io, max))).detach();
                 }
             }
-        }
-        hyper::Method::POST => {
-            let (head, body) = req.into_parts();
-            // The body as a byte reader (trailers and other frames skipped).
-            let body = http_body_util::BodyStream::new(body)
-                .try_filter_map(|frame| std::future::ready(Ok(frame.into_data().ok())))
-                .map_err(io::Error::other)
-                .into_async_read();
-            match chsk.read_post_body(&head, body).await {
-                Ok(body) => to_hyper(chsk.handle_post(head, &body).await),
-                Err(refused) => to_hyper(refused),
-            }
-        }
-        _ => to_hyper(text_response(405, "The channel socket takes GET and POST")),
-    }
+        })
+        .detach();
+    })
+    .await
 }
 
 /// Accepts connections on `listener` and serves each with HTTP/1.1 (with

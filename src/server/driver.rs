@@ -106,6 +106,12 @@ impl ChannelSocketServer {
         &self.shared.options
     }
 
+    /// The runtime the server was made with: adapters spawn the tasks of
+    /// upgraded WebSockets on it.
+    pub fn runtime(&self) -> &Arc<dyn Runtime> {
+        &self.shared.runtime
+    }
+
     /// Runs `f` on a shard's core ([`Shared::with_shard`]), then hands its
     /// events to the application without waiting.
     pub(crate) fn in_shard<T>(

@@ -43,6 +43,41 @@ pub enum Backend {
     /// `AsyncStdRuntime` + the tide endpoint.
     #[cfg(feature = "tide")]
     Tide,
+    /// `TokioRuntime` + the axum router (`axum::serve`).
+    #[cfg(feature = "axum")]
+    Axum,
+}
+
+/// The tokio runtime the axum servers of a test binary run on (two workers).
+#[cfg(feature = "axum")]
+pub fn tokio_runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+    })
+}
+
+/// Serves `chsk` at `/chsk` with axum on [`tokio_runtime`], on 127.0.0.1:0.
+#[cfg(feature = "axum")]
+pub fn serve_axum(chsk: ChannelSocketServer) -> SocketAddr {
+    use axum::serve::ListenerExt as _;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    let rt = tokio_runtime();
+    let _entered = rt.enter();
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .expect("a tokio listener")
+        .tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+    let app: axum::Router = sente::runtimes::axum::router("/chsk", chsk);
+    rt.spawn(async move { axum::serve(listener, app).await });
+    addr
 }
 
 /// Starts a server on `backend` with these options; events go to `on_event`.
@@ -93,6 +128,10 @@ pub async fn start_parts(
         Backend::Smol => Arc::new(SmolRuntime),
         #[cfg(feature = "tide")]
         Backend::Tide => Arc::new(sente::runtimes::async_std::AsyncStdRuntime),
+        #[cfg(feature = "axum")]
+        Backend::Axum => Arc::new(sente::runtimes::tokio::TokioRuntime::new(
+            tokio_runtime().handle().clone(),
+        )),
     };
     let (chsk, events): (ChannelSocketServer, ServerEvents) =
         ChannelSocketServer::new(runtime, packer, opts).expect("valid options");
@@ -129,6 +168,8 @@ pub async fn start_parts(
             });
             addr
         }
+        #[cfg(feature = "axum")]
+        Backend::Axum => serve_axum(chsk.clone()),
     };
     TestServer { addr, chsk }
 }
