@@ -1,13 +1,16 @@
 //! Server nodes on one real Redis (started by the test on a free loopback
 //! port): the cluster scenarios of tests/cluster.rs, Redis killed and
-//! restarted mid-test with nothing lost, and a node that dies without a
-//! word has its users expire.
+//! restarted mid-test with nothing lost, a node away for longer than the
+//! stream's window counts exactly what it missed, and a node that dies
+//! without a word has its users expire.
 
 #![cfg(all(feature = "smol", feature = "edn", feature = "redis"))]
 #[path = "server/cluster_scenarios.rs"]
 mod cluster_scenarios;
 #[path = "server/harness.rs"]
 mod harness;
+#[path = "server/proxy.rs"]
+mod proxy;
 #[path = "server/redis_server.rs"]
 mod redis_server;
 
@@ -179,5 +182,64 @@ fn a_node_killed_without_a_word_has_its_users_expire_and_close() {
         .await;
         // zoe's last node was the dead one: the cluster's close, once.
         assert_eq!(next_seen(&seen).await, r#"0: [:chsk/uidport-close "zoe"]"#);
+    });
+}
+
+#[test]
+fn a_node_away_past_the_window_counts_what_it_missed() {
+    let redis = RedisServer::start();
+    smol::block_on(async {
+        let upstream: std::net::SocketAddr = ([127, 0, 0, 1], redis.port).into();
+        let proxy = proxy::Proxy::start(upstream).await;
+        let small = |namespace: &str| RedisOptions {
+            stream_len: 50,
+            ..options(namespace)
+        };
+        let a = RedisBroker::new(&redis.url(), small("window")).expect("a URL");
+        let b_url = format!("redis://{}/", proxy.addr);
+        let b = RedisBroker::new(&b_url, small("window")).expect("a URL");
+        let nodes = cluster(vec![a as Arc<dyn Broker>, b as Arc<dyn Broker>]).await;
+        let (a, b) = (&nodes[0], &nodes[1]);
+        let (mut ann, _) = Ws::open(b.addr, "uid=ann&client-id=ann-b").await;
+        sees(&a.chsk, &["ann"]).await;
+        let send = |n| {
+            a.chsk
+                .send(&Value::from("ann"), news(n), SendOptions { flush: true })
+                .expect("packs")
+        };
+        send(0);
+        assert_eq!(ann.recv().await.unwrap(), "[[[:test/news 0]] nil]");
+        // B loses Redis while A publishes ten times the window.
+        proxy.cut();
+        for n in 1..=500 {
+            send(n);
+        }
+        within("A to publish all", async {
+            while a.chsk.broker_stats().unwrap().published < 501 {
+                smol::Timer::after(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        proxy.restore(upstream);
+        // B is back: it gets what the stream still holds, in order, and
+        // counts the rest as lost. Nothing is silently missing.
+        let mut received = 0u64;
+        let mut last = 0;
+        while last < 500 {
+            let frame = within("the pushes after B is back", ann.recv())
+                .await
+                .unwrap();
+            let n: i64 = frame
+                .trim_start_matches("[[[:test/news ")
+                .trim_end_matches("]] nil]")
+                .parse()
+                .expect("a news frame");
+            assert!(n > last, "in order: {n} after {last}");
+            last = n;
+            received += 1;
+        }
+        let lost = b.chsk.broker_stats().unwrap().lost;
+        assert!(received < 500, "the window is smaller than what was missed");
+        assert_eq!(lost + received, 500, "every push delivered or counted lost");
     });
 }

@@ -126,9 +126,12 @@ pub struct RedisBrokerError(#[from] redis::RedisError);
 /// Pushes waiting to be published, in order, bounded in bytes.
 #[derive(Debug, Default)]
 struct Outbox {
-    entries: VecDeque<(u64, String)>,
+    /// (outbox id, the push's sequence number for pushes, the entry).
+    entries: VecDeque<(u64, Option<u64>, String)>,
     bytes: usize,
-    next_seq: u64,
+    next_id: u64,
+    /// The next push's sequence number: the other nodes count the gaps.
+    next_push_seq: u64,
 }
 
 /// A broker on Redis: see the [module](self) for what it guarantees.
@@ -204,13 +207,19 @@ impl RedisBroker {
     /// Queues an entry (a push, or a presence note) for the publisher.
     fn enqueue(&self, kind: &'static str, data: String) {
         let mut outbox = lock(&self.outbox);
-        let seq = outbox.next_seq;
-        outbox.next_seq += 1;
+        let id = outbox.next_id;
+        outbox.next_id += 1;
+        let push_seq = (kind == "P").then(|| {
+            outbox.next_push_seq += 1;
+            outbox.next_push_seq - 1
+        });
         outbox.bytes += data.len();
-        outbox.entries.push_back((seq, format!("{kind}{data}")));
+        outbox
+            .entries
+            .push_back((id, push_seq, format!("{kind}{data}")));
         let mut dropped = 0u64;
         while outbox.bytes > self.options.max_unpublished_bytes && outbox.entries.len() > 1 {
-            if let Some((_, old)) = outbox.entries.pop_front() {
+            if let Some((_, _, old)) = outbox.entries.pop_front() {
                 outbox.bytes -= old.len().saturating_sub(1);
                 dropped += u64::from(old.starts_with('P'));
             }
@@ -241,7 +250,7 @@ async fn publisher(broker: Weak<RedisBroker>, runtime: Arc<dyn Runtime>) {
     loop {
         let Some(b) = broker.upgrade() else { return };
         let listener = b.outbox_ready.listen();
-        let batch: Vec<(u64, String)> = lock(&b.outbox)
+        let batch: Vec<(u64, Option<u64>, String)> = lock(&b.outbox)
             .entries
             .iter()
             .take(BATCH)
@@ -268,20 +277,20 @@ async fn publisher(broker: Weak<RedisBroker>, runtime: Arc<dyn Runtime>) {
         }
         let Some(c) = conn.as_mut() else { continue };
         let mut pipe = redis::pipe();
-        for (seq, entry) in &batch {
-            pipe.cmd("XADD")
+        for (_, push_seq, entry) in &batch {
+            let add = pipe
+                .cmd("XADD")
                 .arg(b.key("pushes"))
                 .arg("MAXLEN")
                 .arg("~")
                 .arg(b.options.stream_len)
                 .arg("*")
                 .arg("o")
-                .arg(&b.node_id)
-                .arg("s")
-                .arg(*seq)
-                .arg("d")
-                .arg(entry)
-                .ignore();
+                .arg(&b.node_id);
+            if let Some(seq) = push_seq {
+                add.arg("s").arg(*seq);
+            }
+            add.arg("d").arg(entry).ignore();
         }
         match pipe.query_async::<()>(c).await {
             Ok(()) => {
@@ -290,10 +299,10 @@ async fn publisher(broker: Weak<RedisBroker>, runtime: Arc<dyn Runtime>) {
                 let mut outbox = lock(&b.outbox);
                 // Entries dropped meanwhile went from the front: remove
                 // what was published by sequence number.
-                let last = batch.last().map_or(0, |(s, _)| *s);
+                let last = batch.last().map_or(0, |(id, _, _)| *id);
                 let mut pushes = 0;
-                while outbox.entries.front().is_some_and(|(s, _)| *s <= last) {
-                    if let Some((_, e)) = outbox.entries.pop_front() {
+                while outbox.entries.front().is_some_and(|(id, _, _)| *id <= last) {
+                    if let Some((_, _, e)) = outbox.entries.pop_front() {
                         outbox.bytes -= e.len().saturating_sub(1);
                         pushes += u64::from(e.starts_with('P'));
                     }
@@ -400,18 +409,17 @@ async fn consumer(
         let Some(node) = node.upgrade() else { return };
         for entry in reply.into_iter().flat_map(|r| r.keys).flat_map(|k| k.ids) {
             last_id = Some(entry.id.clone());
-            let (Some(origin), Some(seq), Some(data)) = (
-                entry.get::<String>("o"),
-                entry.get::<u64>("s"),
-                entry.get::<String>("d"),
-            ) else {
+            let seq = entry.get::<u64>("s");
+            let (Some(origin), Some(data)) = (entry.get::<String>("o"), entry.get::<String>("d"))
+            else {
                 tracing::warn!(id = %entry.id, "redis broker: an entry that is not ours, skipped");
                 continue;
             };
             if origin == b.node_id {
                 continue;
             }
-            if let Some(prev) = last_seq.insert(origin.clone(), seq)
+            if let Some(seq) = seq
+                && let Some(prev) = last_seq.insert(origin.clone(), seq)
                 && seq > prev + 1
             {
                 let missed = seq - prev - 1;
