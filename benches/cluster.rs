@@ -33,7 +33,7 @@ use sente::server::{ChannelSocketServer, CsrfCheck, GetResponse, SendOptions, Se
 use sente::{Event, Value};
 
 const USERS: usize = 900;
-const PUSHES_PER_USER: usize = 20;
+const PUSHES_PER_USER: usize = 100;
 
 /// A WebSocket that counts the frames it is given.
 struct CountingChannel(Arc<AtomicU64>);

@@ -1,15 +1,16 @@
 //! Server nodes joined on one Redis (feature `redis`).
 //!
 //! # How
-//! * **Pushes** go through one Redis Stream (`{namespace}:pushes`), each
-//!   entry stamped with its node and the node's sequence number. Every
+//! * **Pushes** go through one Redis Stream (`{namespace}:pushes`), in
+//!   entries of up to 256 pushes stamped with their node, each push with
+//!   the node's sequence number. Every
 //!   node reads the stream from where it stopped (`XREAD` after the last
 //!   id it read), delivers the other nodes' pushes to its clients and skips
 //!   its own (delivered when sent). A node whose connection to Redis drops
 //!   resumes from its last id when it is back: nothing published meanwhile
 //!   is missed, within the stream's window.
 //! * **The window**: the stream keeps about [`RedisOptions::stream_len`]
-//!   entries (`XADD … MAXLEN ~`). A node away for longer than that misses
+//!   entries (`XADD … MAXLEN ~`; an entry holds one push or more). A node away for longer than that misses
 //!   the older ones; it sees the gap in the sequence numbers of each node
 //!   and counts it ([`BrokerStats::lost`], logged): a loss is never silent.
 //! * **While Redis is unreachable**, a node's pushes wait in a buffer of at
@@ -59,7 +60,8 @@ pub struct RedisOptions {
     /// The prefix of every key (default `"sente"`): clusters on one Redis
     /// with different namespaces do not meet.
     pub namespace: String,
-    /// About how many pushes the stream keeps (default 10,000): how far a
+    /// About how many entries the stream keeps (default 10,000; an entry
+    /// holds the pushes a node published at once, one or more): how far a
     /// node may fall behind, or stay away, and still get every push.
     pub stream_len: usize,
     /// How often a node rewrites its presence (default 1 s).
@@ -276,22 +278,21 @@ async fn publisher(broker: Weak<RedisBroker>, runtime: Arc<dyn Runtime>) {
             }
         }
         let Some(c) = conn.as_mut() else { continue };
+        // The batch as one stream entry: far fewer entries for Redis to
+        // keep and for every node to read.
+        let items = frame_items(batch.iter().map(|(_, seq, entry)| (*seq, entry.as_str())));
         let mut pipe = redis::pipe();
-        for (_, push_seq, entry) in &batch {
-            let add = pipe
-                .cmd("XADD")
-                .arg(b.key("pushes"))
-                .arg("MAXLEN")
-                .arg("~")
-                .arg(b.options.stream_len)
-                .arg("*")
-                .arg("o")
-                .arg(&b.node_id);
-            if let Some(seq) = push_seq {
-                add.arg("s").arg(*seq);
-            }
-            add.arg("d").arg(entry).ignore();
-        }
+        pipe.cmd("XADD")
+            .arg(b.key("pushes"))
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(b.options.stream_len)
+            .arg("*")
+            .arg("o")
+            .arg(&b.node_id)
+            .arg("d")
+            .arg(items)
+            .ignore();
         match pipe.query_async::<()>(c).await {
             Ok(()) => {
                 backoff = BACKOFF_MIN;
@@ -409,7 +410,6 @@ async fn consumer(
         let Some(node) = node.upgrade() else { return };
         for entry in reply.into_iter().flat_map(|r| r.keys).flat_map(|k| k.ids) {
             last_id = Some(entry.id.clone());
-            let seq = entry.get::<u64>("s");
             let (Some(origin), Some(data)) = (entry.get::<String>("o"), entry.get::<String>("d"))
             else {
                 tracing::warn!(id = %entry.id, "redis broker: an entry that is not ours, skipped");
@@ -418,32 +418,82 @@ async fn consumer(
             if origin == b.node_id {
                 continue;
             }
-            if let Some(seq) = seq
-                && let Some(prev) = last_seq.insert(origin.clone(), seq)
-                && seq > prev + 1
-            {
-                let missed = seq - prev - 1;
-                b.lost.fetch_add(missed, Ordering::Relaxed);
-                tracing::warn!(%origin, missed, "redis broker: pushes missed (past the stream's window)");
+            let (items, malformed) = read_items(&data);
+            if malformed {
+                tracing::warn!(id = %entry.id, "redis broker: an entry that does not read to its end");
             }
-            match data.split_at_checked(1) {
-                Some(("P", push)) => match decode_push(push) {
-                    Ok(push) => {
-                        b.delivered.fetch_add(1, Ordering::Relaxed);
-                        node.deliver(push);
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "redis broker: a push that does not read, skipped")
-                    }
-                },
-                Some(("U", _)) => {
-                    b.presence_dirty.store(true, Ordering::Release);
-                    b.presence_wake.notify(1);
+            for (seq, item) in items {
+                if let Some(seq) = seq
+                    && let Some(prev) = last_seq.insert(origin.clone(), seq)
+                    && seq > prev + 1
+                {
+                    let missed = seq - prev - 1;
+                    b.lost.fetch_add(missed, Ordering::Relaxed);
+                    tracing::warn!(%origin, missed, "redis broker: pushes missed (past the stream's window)");
                 }
-                _ => tracing::warn!(id = %entry.id, "redis broker: an unknown entry, skipped"),
+                match item.split_at_checked(1) {
+                    Some(("P", push)) => match decode_push(push) {
+                        Ok(push) => {
+                            b.delivered.fetch_add(1, Ordering::Relaxed);
+                            node.deliver(push);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "redis broker: a push that does not read, skipped")
+                        }
+                    },
+                    Some(("U", _)) => {
+                        b.presence_dirty.store(true, Ordering::Release);
+                        b.presence_wake.notify(1);
+                    }
+                    _ => tracing::warn!(id = %entry.id, "redis broker: an unknown item, skipped"),
+                }
             }
         }
     }
+}
+
+/// Items in one stream entry: each `{seq}:{len}:{item}`, `seq` empty for
+/// an item that is not a push.
+fn frame_items<'a>(items: impl Iterator<Item = (Option<u64>, &'a str)>) -> String {
+    let mut out = String::new();
+    for (seq, item) in items {
+        if let Some(seq) = seq {
+            out.push_str(&seq.to_string());
+        }
+        out.push(':');
+        out.push_str(&item.len().to_string());
+        out.push(':');
+        out.push_str(item);
+    }
+    out
+}
+
+/// Reads what [`frame_items`] wrote; also says whether something that did
+/// not read was left at the end.
+fn read_items(mut data: &str) -> (Vec<(Option<u64>, &str)>, bool) {
+    let mut items = Vec::new();
+    while !data.is_empty() {
+        let Some((seq, rest)) = data.split_once(':') else {
+            return (items, true);
+        };
+        let Some((len, rest)) = rest.split_once(':') else {
+            return (items, true);
+        };
+        let seq = if seq.is_empty() {
+            None
+        } else {
+            match seq.parse() {
+                Ok(seq) => Some(seq),
+                Err(_) => return (items, true),
+            }
+        };
+        let Some(item) = len.parse().ok().and_then(|len: usize| rest.get(..len)) else {
+            return (items, true);
+        };
+        items.push((seq, item));
+        data = &rest[item.len()..];
+    }
+    (items, false)
 }
 
 /// A node's users as EDN: `{:ws #{…} :ajax #{…}}`.
@@ -726,6 +776,29 @@ impl Broker for RedisBroker {
             lost: self.lost.load(Ordering::Relaxed),
             unpublished_bytes: lock(&self.outbox).bytes,
             connected: self.connected.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_round_trip_and_bad_ones_stop_the_reading() {
+        let items = [(Some(7), "P{:a 1}"), (None, "U"), (Some(8), "P:x:é")];
+        let text = frame_items(items.iter().copied());
+        assert_eq!(read_items(&text), (items.to_vec(), false));
+        for bad in [
+            "7",
+            "7:",
+            "7:9:P",
+            "x:1:P",
+            "1:1:é",
+            "1:99999999999999999999:P",
+        ] {
+            let (read, malformed) = read_items(bad);
+            assert!(read.is_empty() && malformed, "{bad}");
         }
     }
 }
