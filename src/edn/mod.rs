@@ -14,7 +14,7 @@ use base64::Engine as _;
 use crate::packer::{PackError, UnpackError};
 use crate::value::Value;
 
-pub(crate) use read::is_symbol_text;
+pub(crate) use read::{is_keyword_text, is_symbol_text};
 #[cfg(feature = "transit")]
 pub(crate) use write::write_double;
 

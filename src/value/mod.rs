@@ -138,6 +138,20 @@ impl Value {
         }))
     }
 
+    /// Clojure's `(/ numerator denominator)` for two integers, which is how
+    /// its reader makes a ratio literal (`EdnReader.matchNumber` divides with
+    /// `Numbers.divide`): `None` for a zero denominator; an integer when the
+    /// division is exact (`4/2` is `2`; a `BigInt` when either part is
+    /// outside the `i64` range, as Clojure's `BigIntOps` gives `2N`);
+    /// otherwise a [`Ratio`] in lowest terms with a positive denominator
+    /// (`-3/9` is `-1/3`).
+    ///
+    /// Parts beyond 128 bits are not reduced: only their sign is normalised.
+    pub fn ratio(numerator: BigInt, denominator: BigInt) -> Option<Self> {
+        let longs = numerator.to_i64().is_some() && denominator.to_i64().is_some();
+        Ratio::divide(&numerator, &denominator, longs)
+    }
+
     /// True for `nil`.
     pub fn is_nil(&self) -> bool {
         matches!(self, Self::Nil)

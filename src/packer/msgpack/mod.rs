@@ -71,7 +71,7 @@ fn is_cachable_key(key: &Value) -> bool {
 /// | `Vector`, `List` | fixarray, `dc`, `dd` | `Vector` |
 /// | `Map` | fixmap, `de`, `df` (keys through the key cache) | `Map` |
 /// | `Keyword`, `Symbol`, `Char` | ext 0, 1, 2: UTF-8 text | the same |
-/// | `Ratio` | ext 3: nested numerator and denominator (each must fit an `i64`) | `Ratio` |
+/// | `Ratio` | ext 3: nested numerator and denominator (each must fit an `i64`) | `Ratio` (or `Int` when exact: `4/2` is `2`) |
 /// | `Set` | ext 4: a nested array | `Set` |
 /// | `Uuid` | ext 9: the 36-character text (`c7 24 09 …`) | `Uuid` |
 /// | `Inst` | ext −1 timestamp96, always ext8: `c7 0c ff` + u32 nanos + i64 secs | `Inst` (timestamp32/64 are read too) |
@@ -104,9 +104,9 @@ fn is_cachable_key(key: &Value) -> bool {
 ///   position, a malformed extension payload, a zero ratio denominator and an
 ///   unknown extension type are errors. Duplicate map keys keep the last
 ///   value and duplicate set elements collapse, as in Sente.
-/// - A ratio is kept as the numerator/denominator pair it was sent as (Sente
-///   divides, normalising `4/2` to `2`); a negative denominator moves its sign
-///   to the numerator.
+/// - A ratio is divided as Sente divides it (`(/ n d)`): `4/2` reads as
+///   `Int(2)`, `-3/9` as `-1/3`, a negative denominator's sign moves to the
+///   numerator (see [`Value::ratio`]).
 /// - Sente ignores bytes after the top-level value on every transport; here
 ///   only Ajax bodies may carry them.
 ///

@@ -433,11 +433,11 @@ impl<'a> Reader<'a> {
         let (Some(n), Some(d)) = (as_i128(&numerator), as_i128(&denominator)) else {
             return Err(invalid("a ratio's parts must be integers"));
         };
-        // Move a negative denominator's sign to the numerator. Both come
-        // from at most 64-bit msgpack integers, so negation cannot overflow.
-        let (n, d) = if d < 0 { (-n, -d) } else { (n, d) };
-        Ratio::new(BigInt::from_i128(n), BigInt::from_i128(d))
-            .map(|r| Value::Ratio(Arc::new(r)))
+        // Sente's ext 3 reader (taoensso.msgpack.impl, `extend-packable 3`)
+        // divides, `(/ n d)`: Long parts give a Long when exact (a uint64
+        // part is a BigInteger there, so a BigInt), else a reduced ratio.
+        let longs = matches!((&numerator, &denominator), (Value::Int(_), Value::Int(_)));
+        Ratio::divide(&BigInt::from_i128(n), &BigInt::from_i128(d), longs)
             .ok_or_else(|| invalid("a ratio's denominator must not be zero"))
     }
 

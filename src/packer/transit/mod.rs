@@ -85,8 +85,9 @@ const MAX_CACHE_ENTRIES: usize = CACHE_CODE_DIGITS * CACHE_CODE_DIGITS;
 /// - Doubles print as transit-clj prints them (Java's `Double.toString`:
 ///   `1.0`, `1.0E10`), so `Float(1.0)` reads back as a double. transit-js
 ///   writes `1` for the double 1.0, which reads as `Int(1)`.
-/// - `"~n5"` reads as `BigInt(5)` (equal to `Int(5)`); ratios are kept as
-///   written, not normalised.
+/// - `"~n5"` reads as `BigInt(5)` (equal to `Int(5)`); a ratio is divided
+///   as transit-clj divides it (`(/ n d)`): `["~#ratio",["~n4","~n2"]]`
+///   reads as `BigInt(2)`, `["~n-3","~n9"]` as `-1/3`.
 /// - A map with a key twice keeps the last value, and a set with an element
 ///   twice keeps one, as transit-clj's builders do.
 /// - An unknown `["~#tag",rep]` reads as [`Value::Tagged`]; so does an

@@ -18,7 +18,7 @@ use ::serde::{Deserialize, Serialize};
 use super::ser::offering_exact;
 use super::{MAX_PREALLOCATION, Token, VALUE_TOKEN};
 use crate::edn::DEFAULT_MAX_DEPTH;
-use crate::value::{BigDec, BigInt, Inst, Keyword, Map, Ratio, Symbol, Tagged, Uuid, Value};
+use crate::value::{BigDec, BigInt, Inst, Keyword, Map, Symbol, Tagged, Uuid, Value};
 
 impl Serialize for Value {
     /// Serializes exactly through [`to_value`](crate::to_value), by the
@@ -311,8 +311,8 @@ fn exact_value<'de, A: VariantAccess<'de>>(token: Token, variant: A) -> Result<V
 
 fn parse_ratio(text: &str) -> Option<Value> {
     let (numerator, denominator) = text.split_once('/')?;
-    let ratio = Ratio::new(BigInt::parse(numerator)?, BigInt::parse(denominator)?)?;
-    Some(Value::Ratio(Arc::new(ratio)))
+    // Made as Clojure's reader makes ratios: reduced (`4/2` is `2`).
+    Value::ratio(BigInt::parse(numerator)?, BigInt::parse(denominator)?)
 }
 
 fn inst_from_nanos(nanos: i128) -> Option<Inst> {
