@@ -99,7 +99,8 @@ const MAX_CACHE_ENTRIES: usize = CACHE_CODE_DIGITS * CACHE_CODE_DIGITS;
 /// - Empty input is an error ([`UnpackErrorKind::UnexpectedEnd`]), as in
 ///   transit-clj (the EDN packer reads it as `nil`).
 /// - JSON strings are escaped as Jackson escapes them for transit-clj
-///   (`\n`, `\u001F`); a lone surrogate escape reads as U+FFFD.
+///   (`\n`, `\u001F`, and a character beyond the BMP as its two surrogates,
+///   `\uD83D\uDE00`); a lone surrogate escape reads as U+FFFD.
 ///
 /// # Depth
 ///
