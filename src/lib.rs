@@ -117,6 +117,7 @@ pub mod runtime;
 #[path = "../runtimes/mod.rs"]
 pub mod runtimes;
 pub mod server;
+mod stack;
 pub mod value;
 pub mod wire;
 pub mod ws;

@@ -168,11 +168,17 @@ impl MsgpackPacker {
         }
     }
 
-    /// Sets the nesting limit for both directions. Sets and ratios count as
-    /// a level, as collections do.
+    /// Sets the nesting limit for both directions; a limit above
+    /// [`crate::edn::MAX_DEPTH_CEILING`] is lowered to it. Sets and ratios
+    /// count as a level, as collections do.
     pub const fn with_max_depth(mut self, max_depth: usize) -> Self {
-        self.max_depth = max_depth;
+        self.max_depth = crate::stack::capped(max_depth);
         self
+    }
+
+    /// The nesting limit in effect.
+    pub const fn max_depth(&self) -> usize {
+        self.max_depth
     }
 }
 
@@ -215,12 +221,17 @@ impl Packer for MsgpackPacker {
     }
 
     fn pack(&self, _websocket: bool, value: &Value) -> Result<Packed, PackError> {
-        write::write_value(value, self.max_depth).map(Packed::Binary)
+        crate::stack::pack(self.max_depth, |limit| write::write_value(value, limit))
+            .map(Packed::Binary)
     }
 
     fn unpack(&self, websocket: bool, packed: PackedRef<'_>) -> Result<Value, UnpackError> {
         match packed {
-            PackedRef::Binary(bytes) => read::read_value(bytes, self.max_depth, !websocket),
+            PackedRef::Binary(bytes) => {
+                crate::stack::unpack(PACKER_NAME, self.max_depth, |limit| {
+                    read::read_value(bytes, limit, !websocket)
+                })
+            }
             PackedRef::Text(_) => Err(UnpackError::new(
                 PACKER_NAME,
                 UnpackErrorKind::WrongPayloadKind,

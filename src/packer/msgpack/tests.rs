@@ -599,7 +599,9 @@ fn nesting_is_bounded_both_ways() {
     }
     assert!(matches!(
         MsgpackPacker::new().pack(true, &v),
-        Err(PackError::TooDeep { limit: 256 })
+        Err(PackError::TooDeep {
+            limit: crate::edn::DEFAULT_MAX_DEPTH
+        })
     ));
     let shallow = MsgpackPacker::new().with_max_depth(2);
     assert!(shallow.pack(true, &Value::set([Value::from(1)])).is_ok());

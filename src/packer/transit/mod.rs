@@ -131,10 +131,16 @@ impl TransitPacker {
         }
     }
 
-    /// Sets the nesting limit for both directions.
+    /// Sets the nesting limit for both directions; a limit above
+    /// [`crate::edn::MAX_DEPTH_CEILING`] is lowered to it.
     pub const fn with_max_depth(mut self, max_depth: usize) -> Self {
-        self.max_depth = max_depth;
+        self.max_depth = crate::stack::capped(max_depth);
         self
+    }
+
+    /// The nesting limit in effect.
+    pub const fn max_depth(&self) -> usize {
+        self.max_depth
     }
 
     /// True when this packer writes json-verbose.
@@ -159,12 +165,17 @@ impl Packer for TransitPacker {
     }
 
     fn pack(&self, _websocket: bool, value: &Value) -> Result<Packed, PackError> {
-        write::write_value(value, self.verbose, self.max_depth).map(Packed::Text)
+        crate::stack::pack(self.max_depth, |limit| {
+            write::write_value(value, self.verbose, limit)
+        })
+        .map(Packed::Text)
     }
 
     fn unpack(&self, _websocket: bool, packed: PackedRef<'_>) -> Result<Value, UnpackError> {
         match packed {
-            PackedRef::Text(text) => read::read_value(text, self.max_depth),
+            PackedRef::Text(text) => crate::stack::unpack(PACKER, self.max_depth, |limit| {
+                read::read_value(text, limit)
+            }),
             PackedRef::Binary(_) => Err(UnpackError::new(
                 PACKER,
                 UnpackErrorKind::WrongPayloadKind,
