@@ -57,9 +57,20 @@ pub(crate) fn run<T: Send, E: Send>(
         return work(max_depth);
     }
     match work(INLINE_DEPTH) {
-        Err(e) if too_deep(&e) => {}
-        done => return done,
+        Err(e) if too_deep(&e) => on_deep_stack(max_depth, work, no_thread),
+        done => done,
     }
+}
+
+/// The rest of [`run`] for work deeper than [`INLINE_DEPTH`]: out of line,
+/// so that the common path stays small.
+#[cold]
+#[inline(never)]
+fn on_deep_stack<T: Send, E: Send>(
+    max_depth: usize,
+    work: impl Fn(usize) -> Result<T, E> + Sync,
+    no_thread: impl FnOnce(std::io::Error) -> E,
+) -> Result<T, E> {
     let stack = STACK_BASE + max_depth * STACK_PER_LEVEL;
     std::thread::scope(|scope| {
         let spawned = std::thread::Builder::new()

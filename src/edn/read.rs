@@ -343,6 +343,8 @@ impl<'a> Reader<'a> {
     /// The chain is a loop, not recursion: each metadata form is read one
     /// level deeper than the form it annotates, so hostile nesting of `^`
     /// still meets the depth bound.
+    #[cold]
+    #[inline(never)]
     fn read_with_meta(&mut self, depth: usize) -> Result<Value, UnpackError> {
         while self.peek() == Some(b'^') {
             self.i += 1;
@@ -635,6 +637,10 @@ pub(crate) fn is_keyword_text(s: &str) -> bool {
     let Some(&first) = b.first() else {
         return false;
     };
+    if first.is_ascii_alphabetic() {
+        // The common case (`:chsk/ws-ping`, `:user/id`): a symbol's text.
+        return b.last() != Some(&b':') && is_symbol_text(s);
+    }
     let digit_led = first.is_ascii_digit()
         || (matches!(first, b'+' | b'-' | b'.') && b.get(1).is_some_and(u8::is_ascii_digit));
     if first == b':' || b.last() == Some(&b':') {
@@ -686,7 +692,9 @@ pub(crate) fn parse_number(tok: &str) -> Option<Value> {
         {
             return None;
         }
-        BigDec::parse(body)?; // validates the shape
+        if !BigDec::is_valid(body) {
+            return None;
+        }
         let f: f64 = body.parse().ok()?;
         return Some(Value::Float(if neg { -f } else { f }));
     }

@@ -515,20 +515,9 @@ impl Eq for Value {}
 
 impl Hash for Value {
     /// Maps and sets hash regardless of order. Collections are walked with
-    /// an explicit stack, so a value of any depth hashes on any stack.
+    /// an explicit stack ([`hash_deep`]), so a value of any depth hashes on
+    /// any stack; scalars hash here directly.
     fn hash<H: Hasher>(&self, state: &mut H) {
-        match self {
-            Self::Vector(_) | Self::List(_) | Self::Map(_) | Self::Set(_) | Self::Tagged(_) => {
-                hash_deep(self, state);
-            }
-            scalar => scalar.hash_scalar(state),
-        }
-    }
-}
-
-impl Value {
-    /// The hash of a value that holds no other values.
-    fn hash_scalar<H: Hasher>(&self, state: &mut H) {
         use Value::*;
         match self {
             Nil => state.write_u8(0),
@@ -614,7 +603,8 @@ fn hash_deep<H: Hasher>(root: &Value, state: &mut H) {
                 t.tag.hash(&mut current);
                 work.push(Hashing::Value(&t.value));
             }
-            Hashing::Value(scalar) => scalar.hash_scalar(&mut current),
+            // A scalar: `Value::hash` does not come back here.
+            Hashing::Value(scalar) => scalar.hash(&mut current),
             Hashing::EntryStart => entries.push(DefaultHasher::new()),
             Hashing::EntryEnd => {
                 if let (Some(entry), Some(sum)) = (entries.pop(), sums.last_mut()) {

@@ -89,6 +89,74 @@ impl BigDec {
     /// Returns `None` when the text is not a decimal number, or when its
     /// scale does not fit a Java `int` (Java throws there too).
     pub fn parse(text: &str) -> Option<Self> {
+        let DecimalParts {
+            neg,
+            int_digits,
+            frac_digits,
+            exp_neg,
+            exp_digits,
+        } = DecimalParts::split(text)?;
+        // More than 10 digits is past Java's `int` (Java throws too).
+        let exp_digits = exp_digits.trim_start_matches('0');
+        if exp_digits.len() > 10 {
+            return None;
+        }
+        let magnitude: i64 = if exp_digits.is_empty() {
+            0
+        } else {
+            exp_digits.parse().ok()?
+        };
+        let exponent = if exp_neg { -magnitude } else { magnitude };
+        // unscaledValue × 10^-scale, as java.math.BigDecimal holds it.
+        let scale = i64::try_from(frac_digits.len()).ok()? - exponent;
+        if i32::try_from(scale).is_err() || i32::try_from(exponent).is_err() {
+            return None;
+        }
+        let mut coefficient = String::with_capacity(int_digits.len() + frac_digits.len());
+        coefficient.push_str(int_digits);
+        coefficient.push_str(frac_digits);
+        let coefficient = match coefficient.trim_start_matches('0') {
+            "" => "0",
+            trimmed => trimmed,
+        };
+        let mut out = String::with_capacity(coefficient.len() + 8);
+        if neg && coefficient != "0" {
+            out.push('-');
+        }
+        layout_big_decimal(&mut out, coefficient, scale);
+        Some(Self(Arc::from(out)))
+    }
+
+    /// True when `text` is a decimal [`BigDec::parse`] takes (checked
+    /// without building it).
+    pub(crate) fn is_valid(text: &str) -> bool {
+        DecimalParts::split(text).is_some()
+    }
+
+    /// The decimal text, without the `M` suffix.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The nearest `f64`.
+    pub fn to_f64(&self) -> f64 {
+        self.0.parse().unwrap_or(f64::NAN)
+    }
+}
+
+/// A decimal's text taken apart: `[sign] int [. frac] [e|E [sign] exp]`.
+struct DecimalParts<'a> {
+    neg: bool,
+    int_digits: &'a str,
+    frac_digits: &'a str,
+    exp_neg: bool,
+    /// Empty when there is no exponent.
+    exp_digits: &'a str,
+}
+
+impl<'a> DecimalParts<'a> {
+    /// The parts of `text`, or `None` when it is not a decimal.
+    fn split(text: &'a str) -> Option<Self> {
         let b = text.as_bytes();
         let mut i = 0;
         let neg = match b.first() {
@@ -119,10 +187,10 @@ impl BigDec {
             }
             frac_digits = &text[frac_start..i];
         }
-        let mut exponent: i64 = 0;
+        let (mut exp_neg, mut exp_digits) = (false, "");
         if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
             i += 1;
-            let exp_neg = match b.get(i) {
+            exp_neg = match b.get(i) {
                 Some(b'-') => {
                     i += 1;
                     true
@@ -137,48 +205,21 @@ impl BigDec {
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
-            let exp_digits = text[exp_start..i].trim_start_matches('0');
-            if i == exp_start || exp_digits.len() > 10 {
+            if i == exp_start {
                 return None;
             }
-            let magnitude: i64 = if exp_digits.is_empty() {
-                0
-            } else {
-                exp_digits.parse().ok()?
-            };
-            exponent = if exp_neg { -magnitude } else { magnitude };
+            exp_digits = &text[exp_start..i];
         }
         if i != b.len() {
             return None;
         }
-        // unscaledValue × 10^-scale, as java.math.BigDecimal holds it.
-        let scale = i64::try_from(frac_digits.len()).ok()? - exponent;
-        if i32::try_from(scale).is_err() || i32::try_from(exponent).is_err() {
-            return None;
-        }
-        let mut coefficient = String::with_capacity(int_digits.len() + frac_digits.len());
-        coefficient.push_str(int_digits);
-        coefficient.push_str(frac_digits);
-        let coefficient = match coefficient.trim_start_matches('0') {
-            "" => "0",
-            trimmed => trimmed,
-        };
-        let mut out = String::with_capacity(coefficient.len() + 8);
-        if neg && coefficient != "0" {
-            out.push('-');
-        }
-        layout_big_decimal(&mut out, coefficient, scale);
-        Some(Self(Arc::from(out)))
-    }
-
-    /// The decimal text, without the `M` suffix.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The nearest `f64`.
-    pub fn to_f64(&self) -> f64 {
-        self.0.parse().unwrap_or(f64::NAN)
+        Some(Self {
+            neg,
+            int_digits,
+            frac_digits,
+            exp_neg,
+            exp_digits,
+        })
     }
 }
 
