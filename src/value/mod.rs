@@ -515,7 +515,7 @@ impl Eq for Value {}
 
 impl Hash for Value {
     /// Maps and sets hash regardless of order. Collections are walked with
-    /// an explicit stack ([`hash_deep`]), so a value of any depth hashes on
+    /// an explicit stack, so a value of any depth hashes on
     /// any stack; scalars hash here directly.
     fn hash<H: Hasher>(&self, state: &mut H) {
         use Value::*;
