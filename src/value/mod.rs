@@ -484,6 +484,12 @@ fn float_key(f: f64) -> u64 {
 }
 
 impl PartialEq for Value {
+    /// Clojure's `=` where it is cheap (see the [module docs](self)).
+    /// Collections are compared with an explicit stack, so nesting through
+    /// vectors, lists, map values and tags costs no stack. A set element or
+    /// a map key is found by a lookup, which compares it in a nested call:
+    /// nesting through set elements or map keys costs about 1.7 KiB of stack
+    /// a level in debug builds and 0.3 KiB in release (`tests/stack_depth.rs`).
     fn eq(&self, other: &Self) -> bool {
         use Value::*;
         match (self, other) {
@@ -499,16 +505,62 @@ impl PartialEq for Value {
             (Char(a), Char(b)) => a == b,
             (Keyword(a), Keyword(b)) => a == b,
             (Symbol(a), Symbol(b)) => a == b,
-            (Vector(a) | List(a), Vector(b) | List(b)) => a == b,
-            (Map(a), Map(b)) => a == b,
-            (Set(a), Set(b)) => a == b,
+            (Vector(_) | List(_), Vector(_) | List(_))
+            | (Map(_), Map(_))
+            | (Set(_), Set(_))
+            | (Tagged(_), Tagged(_)) => eq_deep(self, other),
             (Uuid(a), Uuid(b)) => a == b,
             (Inst(a), Inst(b)) => a == b,
             (Bytes(a), Bytes(b)) => a == b,
-            (Tagged(a), Tagged(b)) => a == b,
             _ => false,
         }
     }
+}
+
+/// Compares two collections level by level with a stack of the pairs
+/// still to compare: sequences element by element, maps by looking each
+/// key up (values compared later), sets by membership, tagged values by
+/// tag and value.
+fn eq_deep(a: &Value, b: &Value) -> bool {
+    let mut pairs = vec![(a, b)];
+    while let Some(pair) = pairs.pop() {
+        match pair {
+            (Value::Vector(x) | Value::List(x), Value::Vector(y) | Value::List(y)) => {
+                if x.len() != y.len() {
+                    return false;
+                }
+                pairs.extend(x.iter().zip(y.iter()));
+            }
+            (Value::Map(x), Value::Map(y)) => {
+                if x.len() != y.len() {
+                    return false;
+                }
+                for (k, v) in x.iter() {
+                    match y.get(k) {
+                        Some(w) => pairs.push((v, w)),
+                        None => return false,
+                    }
+                }
+            }
+            (Value::Set(x), Value::Set(y)) => {
+                if x.len() != y.len() || !x.iter().all(|e| y.contains(e)) {
+                    return false;
+                }
+            }
+            (Value::Tagged(x), Value::Tagged(y)) => {
+                if x.tag != y.tag {
+                    return false;
+                }
+                pairs.push((&x.value, &y.value));
+            }
+            (x, y) => {
+                if x != y {
+                    return false;
+                }
+            }
+        }
+    }
+    true
 }
 
 impl Eq for Value {}
