@@ -287,10 +287,25 @@ fn reads_ratios_as_clojure_divides_them() {
     assert_eq!(rt("18446744073709551616/18446744073709551616"), "1N");
     assert_eq!(rt("0/18446744073709551616"), "0N");
     assert_eq!(rt("6/18446744073709551616"), "3/9223372036854775808");
-    // Beyond 128 bits the parts are kept (sign and `n/1`, `0/n` handled).
+    // Beyond 128 bits: a big-integer gcd (BigInteger.gcd in
+    // Numbers.divide(BigInteger, BigInteger)), for parts up to 300 digits.
     let big = "1".repeat(50);
     assert_eq!(rt(&format!("{big}/1")), format!("{big}N"));
-    assert_eq!(rt(&format!("-{big}/{big}")), format!("-{big}/{big}"));
+    assert_eq!(rt(&format!("-{big}/{big}")), "-1N");
+    assert_eq!(
+        rt(
+            "4820814132776970826625886277023487807566608981348378505904128/11408855402054064613470328848384"
+        ),
+        "1267650600228229401496703205376/3"
+    );
+    assert_eq!(
+        rt("11408855402054064613470328848384/3802951800684688204490109616128"),
+        "3N"
+    );
+    // Longer parts are kept as written (the work a peer can ask for is bounded).
+    let long = "1".repeat(301);
+    assert_eq!(rt(&format!("-{long}/{long}")), format!("-{long}/{long}"));
+    assert_eq!(rt(&format!("0/{long}")), "0N");
     assert!(from_str("1/0").is_err());
     assert!(from_str("0/0").is_err());
 }

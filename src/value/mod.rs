@@ -148,7 +148,8 @@ impl Value {
     /// otherwise a [`Ratio`] in lowest terms with a positive denominator
     /// (`-3/9` is `-1/3`).
     ///
-    /// Parts beyond 128 bits are not reduced: only their sign is normalised.
+    /// Parts of more than 300 digits are not reduced (a bound on the work a
+    /// peer can ask for): only their sign is normalised.
     pub fn ratio(numerator: BigInt, denominator: BigInt) -> Option<Self> {
         let longs = numerator.to_i64().is_some() && denominator.to_i64().is_some();
         Ratio::divide(&numerator, &denominator, longs)

@@ -320,9 +320,10 @@ impl Ratio {
     /// (`Value::Int`) when `longs` (both operands were `Long`s: Clojure's
     /// `LongOps.divide`), else a `BigInt` (`BigIntOps`: it prints with `N`).
     ///
-    /// Parts beyond 128 bits are not reduced (we carry them as text and do
-    /// no big arithmetic): only the sign moves, and `n/1` and `0/n` are
-    /// still integers.
+    /// Parts beyond 128 bits are reduced with a small big-integer gcd when
+    /// both have at most [`MAX_REDUCED_DIGITS`] digits (a bound on the work
+    /// a peer can ask for); longer parts are kept as given, with only the
+    /// sign moved and `n/1`, `0/n` still integers.
     pub(crate) fn divide(numerator: &BigInt, denominator: &BigInt, longs: bool) -> Option<Value> {
         if denominator.as_str() == "0" {
             return None;
@@ -335,7 +336,7 @@ impl Ratio {
             }
         };
         let (Some(n), Some(d)) = (numerator.to_i128(), denominator.to_i128()) else {
-            return Some(divide_unreduced(numerator, denominator, longs));
+            return Some(divide_big(numerator, denominator, longs));
         };
         let neg = (n < 0) != (d < 0);
         let (mut n, mut d) = (n.unsigned_abs(), d.unsigned_abs());
@@ -370,7 +371,246 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
     a
 }
 
-/// [`Ratio::divide`] for parts beyond 128 bits: the sign moves to the
+/// The longest part, in decimal digits, of a ratio [`Ratio::divide`]
+/// reduces beyond 128 bits: 300 digits (about 1,000 bits), so that one
+/// ratio costs at most a few tens of microseconds.
+pub(crate) const MAX_REDUCED_DIGITS: usize = 300;
+
+/// [`Ratio::divide`] for parts beyond 128 bits: reduced in base 2^32 when
+/// both are at most [`MAX_REDUCED_DIGITS`] digits long.
+fn divide_big(numerator: &BigInt, denominator: &BigInt, longs: bool) -> Value {
+    let (n_neg, n) = split_sign(numerator.as_str());
+    let (d_neg, d) = split_sign(denominator.as_str());
+    if n.len() > MAX_REDUCED_DIGITS || d.len() > MAX_REDUCED_DIGITS {
+        return divide_unreduced(numerator, denominator, longs);
+    }
+    let (n, d) = (big::from_decimal(n), big::from_decimal(d));
+    let g = big::gcd(n.clone(), d.clone());
+    let (n, d) = (big::div_exact(&n, &g), big::div_exact(&d, &g));
+    let reduced = |magnitude: Vec<u32>, neg: bool| {
+        let digits = big::to_decimal(magnitude);
+        BigInt(Arc::from(if neg && digits != "0" {
+            format!("-{digits}")
+        } else {
+            digits
+        }))
+    };
+    let neg = n_neg != d_neg;
+    if d == [1] || n.is_empty() {
+        let n = reduced(n, neg);
+        return match n.to_i64() {
+            Some(i) if longs => Value::Int(i),
+            _ => Value::BigInt(n),
+        };
+    }
+    Value::Ratio(Arc::new(Ratio {
+        numerator: reduced(n, neg),
+        denominator: reduced(d, false),
+    }))
+}
+
+/// Magnitudes as little-endian base-2^32 digits without leading zeros
+/// (zero is empty): just what reducing a ratio needs.
+mod big {
+    use std::cmp::Ordering;
+
+    const BILLION: u64 = 1_000_000_000;
+
+    fn trim(n: &mut Vec<u32>) {
+        while n.last() == Some(&0) {
+            n.pop();
+        }
+    }
+
+    /// The magnitude of ASCII decimal digits.
+    pub(super) fn from_decimal(digits: &str) -> Vec<u32> {
+        let mut n: Vec<u32> = Vec::with_capacity(digits.len() / 9 + 1);
+        for chunk in digits.as_bytes().chunks(9) {
+            let (mut scale, mut add) = (1u64, 0u64);
+            for &d in chunk {
+                scale *= 10;
+                add = add * 10 + u64::from(d.wrapping_sub(b'0'));
+            }
+            // n = n * scale + add; scale and add are below 2^30.
+            let mut carry = add;
+            for limb in &mut n {
+                let v = u64::from(*limb) * scale + carry;
+                *limb = v as u32;
+                carry = v >> 32;
+            }
+            if carry > 0 {
+                n.push(carry as u32);
+            }
+        }
+        trim(&mut n);
+        n
+    }
+
+    /// The decimal digits of a magnitude.
+    pub(super) fn to_decimal(mut n: Vec<u32>) -> String {
+        let mut groups = Vec::with_capacity(n.len() + 1);
+        while !n.is_empty() {
+            let mut rem = 0u64;
+            for limb in n.iter_mut().rev() {
+                let v = (rem << 32) | u64::from(*limb);
+                *limb = (v / BILLION) as u32;
+                rem = v % BILLION;
+            }
+            trim(&mut n);
+            groups.push(rem);
+        }
+        let mut out = groups
+            .pop()
+            .map_or_else(|| "0".to_owned(), |g| g.to_string());
+        for g in groups.iter().rev() {
+            out.push_str(&format!("{g:09}"));
+        }
+        out
+    }
+
+    fn cmp(a: &[u32], b: &[u32]) -> Ordering {
+        a.len()
+            .cmp(&b.len())
+            .then_with(|| a.iter().rev().cmp(b.iter().rev()))
+    }
+
+    /// `a -= b`, for `a >= b`.
+    fn sub_assign(a: &mut Vec<u32>, b: &[u32]) {
+        let mut borrow = 0u64;
+        for (i, limb) in a.iter_mut().enumerate() {
+            let sub = u64::from(b.get(i).copied().unwrap_or(0)) + borrow;
+            let (v, under) = u64::from(*limb).overflowing_sub(sub);
+            *limb = v as u32;
+            borrow = u64::from(under);
+        }
+        trim(a);
+    }
+
+    fn trailing_zeros(a: &[u32]) -> usize {
+        let mut zeros = 0;
+        for &limb in a {
+            if limb != 0 {
+                return zeros + limb.trailing_zeros() as usize;
+            }
+            zeros += 32;
+        }
+        zeros
+    }
+
+    fn shr(a: &mut Vec<u32>, k: usize) {
+        a.drain(..(k / 32).min(a.len()));
+        let bits = (k % 32) as u32;
+        if bits > 0 {
+            for i in 0..a.len() {
+                let high = a.get(i + 1).copied().unwrap_or(0);
+                a[i] = (a[i] >> bits) | (high << (32 - bits));
+            }
+        }
+        trim(a);
+    }
+
+    fn shl(a: &mut Vec<u32>, k: usize) {
+        if a.is_empty() {
+            return;
+        }
+        let bits = (k % 32) as u32;
+        if bits > 0 {
+            let mut carry = 0u32;
+            for limb in a.iter_mut() {
+                let v = (*limb << bits) | carry;
+                carry = *limb >> (32 - bits);
+                *limb = v;
+            }
+            if carry > 0 {
+                a.push(carry);
+            }
+        }
+        a.splice(0..0, std::iter::repeat_n(0, k / 32));
+    }
+
+    /// The greatest common divisor (binary gcd); `gcd(0, b) = b`.
+    pub(super) fn gcd(mut a: Vec<u32>, mut b: Vec<u32>) -> Vec<u32> {
+        if a.is_empty() {
+            return b;
+        }
+        if b.is_empty() {
+            return a;
+        }
+        let (za, zb) = (trailing_zeros(&a), trailing_zeros(&b));
+        shr(&mut a, za);
+        loop {
+            let zb = trailing_zeros(&b);
+            shr(&mut b, zb);
+            if cmp(&a, &b) == Ordering::Greater {
+                std::mem::swap(&mut a, &mut b);
+            }
+            sub_assign(&mut b, &a);
+            if b.is_empty() {
+                break;
+            }
+        }
+        shl(&mut a, za.min(zb));
+        a
+    }
+
+    /// `n / d` for a non-zero `d` that divides `n`: long division, bit by bit.
+    pub(super) fn div_exact(n: &[u32], d: &[u32]) -> Vec<u32> {
+        let mut q = vec![0u32; n.len()];
+        let mut r: Vec<u32> = Vec::with_capacity(d.len() + 1);
+        for i in (0..n.len() * 32).rev() {
+            shl(&mut r, 1);
+            if (n[i / 32] >> (i % 32)) & 1 == 1 {
+                match r.first_mut() {
+                    Some(low) => *low |= 1,
+                    None => r.push(1),
+                }
+            }
+            if cmp(&r, d) != Ordering::Less {
+                sub_assign(&mut r, d);
+                q[i / 32] |= 1 << (i % 32);
+            }
+        }
+        trim(&mut q);
+        q
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn arithmetic_agrees_with_u128() {
+            let samples: [u128; 9] = [
+                1,
+                2,
+                6,
+                1 << 40,
+                3 << 70,
+                (1 << 96) + 12345,
+                u128::MAX,
+                340_282_366_920_938_463_463_374_607_431_768_211_455 / 7,
+                99_999_999_999_999_999_999,
+            ];
+            for &a in &samples {
+                let big_a = from_decimal(&a.to_string());
+                assert_eq!(to_decimal(big_a.clone()), a.to_string());
+                for &b in &samples {
+                    let big_b = from_decimal(&b.to_string());
+                    let (mut x, mut y) = (a, b);
+                    while y != 0 {
+                        (x, y) = (y, x % y);
+                    }
+                    let g = gcd(big_a.clone(), big_b.clone());
+                    assert_eq!(to_decimal(g.clone()), x.to_string(), "gcd({a}, {b})");
+                    assert_eq!(to_decimal(div_exact(&big_a, &g)), (a / x).to_string());
+                }
+            }
+            assert_eq!(to_decimal(from_decimal("000")), "0");
+        }
+    }
+}
+
+/// [`Ratio::divide`] for parts it does not reduce: the sign moves to the
 /// numerator, `0/d` and `n/1` are integers, anything else stays as given.
 fn divide_unreduced(numerator: &BigInt, denominator: &BigInt, longs: bool) -> Value {
     let (d_neg, d) = split_sign(denominator.as_str());
