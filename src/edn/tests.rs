@@ -288,7 +288,7 @@ fn reads_ratios_as_clojure_divides_them() {
     assert_eq!(rt("0/18446744073709551616"), "0N");
     assert_eq!(rt("6/18446744073709551616"), "3/9223372036854775808");
     // Beyond 128 bits: a big-integer gcd (BigInteger.gcd in
-    // Numbers.divide(BigInteger, BigInteger)), for parts up to 300 digits.
+    // Numbers.divide(BigInteger, BigInteger)), for parts up to 100 digits.
     let big = "1".repeat(50);
     assert_eq!(rt(&format!("{big}/1")), format!("{big}N"));
     assert_eq!(rt(&format!("-{big}/{big}")), "-1N");
@@ -303,7 +303,7 @@ fn reads_ratios_as_clojure_divides_them() {
         "3N"
     );
     // Longer parts are kept as written (the work a peer can ask for is bounded).
-    let long = "1".repeat(301);
+    let long = "1".repeat(101);
     assert_eq!(rt(&format!("-{long}/{long}")), format!("-{long}/{long}"));
     assert_eq!(rt(&format!("0/{long}")), "0N");
     assert!(from_str("1/0").is_err());

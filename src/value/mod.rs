@@ -148,7 +148,7 @@ impl Value {
     /// otherwise a [`Ratio`] in lowest terms with a positive denominator
     /// (`-3/9` is `-1/3`).
     ///
-    /// Parts of more than 300 digits are not reduced (a bound on the work a
+    /// Parts of more than 100 digits are not reduced (a bound on the work a
     /// peer can ask for): only their sign is normalised.
     pub fn ratio(numerator: BigInt, denominator: BigInt) -> Option<Self> {
         let longs = numerator.to_i64().is_some() && denominator.to_i64().is_some();
