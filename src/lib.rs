@@ -94,7 +94,7 @@
 //! ## Bounds
 //!
 //! Every buffer and queue has a bound in bytes (or items, for the
-//! application's own) with a documented default: nesting depth (256),
+//! application's own) with a documented default: nesting depth (1,000),
 //! message size (1 MiB), bytes queued per WebSocket (4 MiB, then the slow
 //! consumer is closed with 1008), undelivered pushes per client (1 MiB),
 //! pushes buffered per user (1 MiB), POST bodies in flight (32 MiB, each
@@ -118,6 +118,7 @@ pub mod runtime;
 #[path = "../runtimes/mod.rs"]
 pub mod runtimes;
 pub mod server;
+mod stack;
 mod typed;
 pub mod value;
 pub mod wire;

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use crate::packer::{UnpackError, UnpackErrorKind as Kind};
-use crate::value::{BigDec, BigInt, Inst, Keyword, Map, Ratio, Set, Symbol, Tagged, Uuid, Value};
+use crate::value::{BigDec, BigInt, Inst, Keyword, Map, Set, Symbol, Tagged, Uuid, Value};
 
 const PACKER: &str = "edn";
 
@@ -151,7 +151,8 @@ impl<'a> Reader<'a> {
             b')' | b']' | b'}' => {
                 Err(self.err(Kind::Syntax, format!("unmatched delimiter '{}'", b as char)))
             }
-            b'@' | b'^' | b'`' | b'~' => {
+            b'^' => self.read_with_meta(depth),
+            b'@' | b'`' | b'~' => {
                 Err(self.err(Kind::Syntax, format!("'{}' is not valid in EDN", b as char)))
             }
             _ => {
@@ -328,10 +329,60 @@ impl<'a> Reader<'a> {
         let start = self.i;
         self.i += 1;
         let tok = self.token();
-        if tok.is_empty() || tok.starts_with(':') || !is_symbol_text(tok) {
+        if !is_keyword_text(tok) {
             return Err(self.err_at(start, Kind::Syntax, format!("invalid keyword :{tok}")));
         }
         Ok(Value::Keyword(Keyword::cached(tok)))
+    }
+
+    /// `^meta form`, possibly chained (`^:a ^:b [1]`): reads and checks each
+    /// metadata form, then returns the form without it, as Clojure does in
+    /// effect — `EdnReader.MetaReader.invoke` (and tools.reader's edn
+    /// `read-meta`) attach the metadata, and `pr-str` does not print it.
+    ///
+    /// The chain is a loop, not recursion: each metadata form is read one
+    /// level deeper than the form it annotates, so hostile nesting of `^`
+    /// still meets the depth bound.
+    #[cold]
+    #[inline(never)]
+    fn read_with_meta(&mut self, depth: usize) -> Result<Value, UnpackError> {
+        while self.peek() == Some(b'^') {
+            self.i += 1;
+            self.skip_ws(depth + 1)?;
+            let meta_at = self.i;
+            let meta = self.read(depth + 1)?;
+            // EdnReader.MetaReader: "Metadata must be Symbol,Keyword,String or Map".
+            if !matches!(
+                meta,
+                Value::Map(_) | Value::Keyword(_) | Value::Symbol(_) | Value::String(_)
+            ) {
+                return Err(self.err_at(
+                    meta_at,
+                    Kind::Syntax,
+                    "metadata must be a symbol, keyword, string or map",
+                ));
+            }
+            self.skip_ws(depth)?;
+        }
+        let at = self.i;
+        let value = self.read(depth)?;
+        // EdnReader.MetaReader: "Metadata can only be applied to IMetas"
+        // (symbols and collections).
+        match value {
+            Value::Symbol(_)
+            | Value::List(_)
+            | Value::Vector(_)
+            | Value::Map(_)
+            | Value::Set(_) => Ok(value),
+            other => Err(self.err_at(
+                at,
+                Kind::Syntax,
+                format!(
+                    "metadata can only be applied to a symbol or a collection, not a {}",
+                    other.type_name()
+                ),
+            )),
+        }
     }
 
     fn read_atom(&self, start: usize, tok: &str) -> Result<Value, UnpackError> {
@@ -572,6 +623,39 @@ pub(crate) fn is_symbol_text(s: &str) -> bool {
     }
 }
 
+/// True when `s` is the text of a readable keyword (without the colon).
+///
+/// As a symbol, except that the text may start with a digit, or a sign or a
+/// dot and a digit (`:1`, `:+1`, `:-1`, `:1/a`, `:1.5`): Clojure reads these
+/// as keywords (`EdnReader.matchSymbol`'s `symbolPat` only asks for a
+/// non-digit first character, and the colon is one; tools.reader's
+/// `parse-symbol` has no rule on the first character). The name after a
+/// namespace still may not start with a digit (`:a/1` is invalid in both),
+/// and `::auto` (auto-resolved, not EDN) and a trailing colon are refused.
+pub(crate) fn is_keyword_text(s: &str) -> bool {
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    if first.is_ascii_alphabetic() {
+        // The common case (`:chsk/ws-ping`, `:user/id`): a symbol's text.
+        return b.last() != Some(&b':') && is_symbol_text(s);
+    }
+    let digit_led = first.is_ascii_digit()
+        || (matches!(first, b'+' | b'-' | b'.') && b.get(1).is_some_and(u8::is_ascii_digit));
+    if first == b':' || b.last() == Some(&b':') {
+        return false;
+    }
+    if !digit_led {
+        return is_symbol_text(s);
+    }
+    // Replace the leading digit by a letter and apply the symbol rules to the rest.
+    let mut probe = String::with_capacity(s.len() + 1);
+    probe.push('a');
+    probe.push_str(s);
+    is_symbol_text(&probe)
+}
+
 /// Parses an EDN number token: integers (with `N`, hex, octal and radix
 /// forms), ratios, and floats (with `M`).
 pub(crate) fn parse_number(tok: &str) -> Option<Value> {
@@ -590,7 +674,8 @@ pub(crate) fn parse_number(tok: &str) -> Option<Value> {
         }
         let num = BigInt::parse(&format!("{}{n}", if neg { "-" } else { "" }))?;
         let den = BigInt::parse(d)?;
-        return Ratio::new(num, den).map(|r| Value::Ratio(Arc::new(r)));
+        // EdnReader.matchNumber: Numbers.divide(reduceBigInt(n), reduceBigInt(d)).
+        return Value::ratio(num, den);
     }
     if let Some(dec) = body.strip_suffix('M') {
         let text = if neg {
@@ -607,7 +692,9 @@ pub(crate) fn parse_number(tok: &str) -> Option<Value> {
         {
             return None;
         }
-        BigDec::parse(body)?; // validates the shape
+        if !BigDec::is_valid(body) {
+            return None;
+        }
         let f: f64 = body.parse().ok()?;
         return Some(Value::Float(if neg { -f } else { f }));
     }

@@ -184,3 +184,168 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     }
     assert!(matches!(to_string(&v), Err(PackError::TooDeep { .. })));
 }
+
+/// Keywords whose text starts with a digit, or a sign or dot and a digit:
+/// Clojure reads and prints them (`EdnReader.matchSymbol`: `symbolPat`
+/// only wants a non-digit first character, and the colon is one;
+/// tools.reader's `parse-symbol` has no first-character rule). A name
+/// after a namespace still may not start with a digit (`:a/1` is invalid
+/// in both), and `::a`, `:a:` are refused as both refuse them.
+#[test]
+fn reads_and_prints_keywords_that_start_with_a_digit() {
+    for text in [":1", ":+1", ":-1", ":1/a", ":123abc", ":1.5", ":-1/x", ":0"] {
+        let v = from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert!(matches!(v, Value::Keyword(_)), "{text}");
+        assert_eq!(to_string(&v).unwrap(), text);
+    }
+    assert_eq!(
+        from_str("{:1 \"a\" :2 \"b\"}").unwrap(),
+        Value::map([
+            (Value::keyword("1"), Value::from("a")),
+            (Value::keyword("2"), Value::from("b")),
+        ])
+    );
+    let k = Keyword::new("1/a");
+    assert_eq!((k.namespace(), k.name()), (Some("1"), "a"));
+    assert!(Keyword::new("1").is_readable());
+    // Symbols keep the number rule: `1a` is no symbol, `-1` is a number.
+    assert!(!crate::value::Symbol::new("1a").is_readable());
+    assert_eq!(from_str("-1").unwrap(), Value::from(-1));
+    for bad in [":a/1", "::a", ":a:", ":1/", ":"] {
+        assert!(from_str(bad).is_err(), "{bad}");
+    }
+}
+
+/// `^meta form`: Clojure's EDN readers (`EdnReader.MetaReader.invoke`,
+/// tools.reader's edn `read-meta`) read the metadata, which must be a
+/// symbol, keyword, string or map, and attach it to the form, which must
+/// take metadata (a symbol or a collection). `pr-str` does not print
+/// metadata, so the value is the form alone.
+#[test]
+fn reads_metadata_and_drops_it() {
+    assert_eq!(rt("^{:a 1} [1]"), "[1]");
+    assert_eq!(rt("^:k [1]"), "[1]");
+    assert_eq!(rt("^:a ^:b ^{:c 1} {:x 1}"), "{:x 1}");
+    assert_eq!(rt("[^:k x ^String y ^\"t\" (1) ^:k #{}]"), "[x y (1) #{}]");
+    assert_eq!(rt("^ :k , [1]"), "[1]");
+    assert_eq!(rt("^^:m {:a 1} [2]"), "[2]");
+    assert_eq!(rt("[#_ ^:k [1] 2]"), "[2]");
+    assert_eq!(
+        from_str("{^:k [1] 2}").unwrap(),
+        Value::map([(Value::vector([Value::from(1)]), Value::from(2))])
+    );
+    for bad in [
+        "^:k 1",
+        "^:k :a",
+        "^:k \"s\"",
+        "^1 [1]",
+        "^[1] [2]",
+        "^:k",
+        "^",
+        "[^:k]",
+    ] {
+        assert!(from_str(bad).is_err(), "{bad}");
+    }
+    assert_eq!(
+        from_str("^:k #inst \"2024-01-01T00:00:00.000-00:00\"")
+            .unwrap_err()
+            .kind(),
+        UnpackErrorKind::Syntax
+    );
+    // Metadata nests like any form: its own depth counts.
+    let meta_chain = "^:k ".repeat(100_000) + "[1]";
+    assert!(from_str(&meta_chain).is_ok());
+    let deep_meta = "^".repeat(100_000) + ":k [1]";
+    assert_eq!(
+        from_str(&deep_meta).unwrap_err().kind(),
+        UnpackErrorKind::TooDeep
+    );
+}
+
+/// Ratio literals are divided as Clojure's reader divides them
+/// (`EdnReader.matchNumber`: `Numbers.divide(reduceBigInt(n),
+/// reduceBigInt(d))`, then `LongOps.divide` / `Numbers.divide(BigInteger,
+/// BigInteger)`): lowest terms, sign on the numerator, a `Long` when exact
+/// and both parts are longs, a `BigInt` (`N`) when a part is bigger.
+#[test]
+fn reads_ratios_as_clojure_divides_them() {
+    assert_eq!(rt("4/2"), "2");
+    assert_eq!(rt("-3/9"), "-1/3");
+    assert_eq!(rt("+6/4"), "3/2");
+    assert_eq!(rt("0/5"), "0");
+    assert_eq!(rt("-0/5"), "0");
+    assert_eq!(rt("7/1"), "7");
+    assert_eq!(rt("1/3"), "1/3");
+    assert_eq!(from_str("4/2").unwrap(), Value::Int(2));
+    assert_eq!(rt("-9223372036854775808/2"), "-4611686018427387904");
+    assert_eq!(
+        rt("-9223372036854775808/9223372036854775807"),
+        "-9223372036854775808/9223372036854775807"
+    );
+    // A part beyond the long range: BigIntOps, so an exact result is a BigInt.
+    assert_eq!(rt("18446744073709551616/2"), "9223372036854775808N");
+    assert_eq!(rt("18446744073709551616/18446744073709551616"), "1N");
+    assert_eq!(rt("0/18446744073709551616"), "0N");
+    assert_eq!(rt("6/18446744073709551616"), "3/9223372036854775808");
+    // Beyond 128 bits: a big-integer gcd (BigInteger.gcd in
+    // Numbers.divide(BigInteger, BigInteger)), for parts up to 100 digits.
+    let big = "1".repeat(50);
+    assert_eq!(rt(&format!("{big}/1")), format!("{big}N"));
+    assert_eq!(rt(&format!("-{big}/{big}")), "-1N");
+    assert_eq!(
+        rt(
+            "4820814132776970826625886277023487807566608981348378505904128/11408855402054064613470328848384"
+        ),
+        "1267650600228229401496703205376/3"
+    );
+    assert_eq!(
+        rt("11408855402054064613470328848384/3802951800684688204490109616128"),
+        "3N"
+    );
+    // Longer parts are kept as written (the work a peer can ask for is bounded).
+    let long = "1".repeat(101);
+    assert_eq!(rt(&format!("-{long}/{long}")), format!("-{long}/{long}"));
+    assert_eq!(rt(&format!("0/{long}")), "0N");
+    assert!(from_str("1/0").is_err());
+    assert!(from_str("0/0").is_err());
+}
+
+/// BigDecimal literals print as Clojure prints them: `str` of
+/// `new java.math.BigDecimal(text)` (`EdnReader.matchNumber`), i.e.
+/// `BigDecimal.toString`: scientific notation when the scale is negative or
+/// the adjusted exponent is below -6, the scale kept, no negative zero.
+#[test]
+fn reads_big_decimals_as_java_prints_them() {
+    for (text, printed) in [
+        ("1.5M", "1.5M"),
+        ("1.50M", "1.50M"),
+        ("-0.0M", "0.0M"),
+        ("-0M", "0M"),
+        ("+1.5M", "1.5M"),
+        ("1e2M", "1E+2M"),
+        ("1.5e3M", "1.5E+3M"),
+        ("12e-1M", "1.2M"),
+        ("1e-8M", "1E-8M"),
+        ("0.00000001M", "1E-8M"),
+        ("0.000001M", "0.000001M"),
+        ("0.0000001M", "1E-7M"),
+        ("123.456e-10M", "1.23456E-8M"),
+        ("0.00000000M", "0E-8M"),
+        ("0e5M", "0E+5M"),
+        ("1.M", "1M"),
+        ("100M", "100M"),
+        ("1E0M", "1M"),
+        ("-12.5e+1M", "-125M"),
+        ("007.50M", "7.50M"),
+        ("1e-6M", "0.000001M"),
+        ("10e-7M", "0.0000010M"),
+        ("123456789.123e5M", "1.23456789123E+13M"),
+        ("1.0e1M", "10M"),
+        ("1e+0010M", "1E+10M"),
+    ] {
+        assert_eq!(rt(text), printed, "{text}");
+        assert_eq!(rt(printed), printed, "{printed} reads back as itself");
+    }
+    assert!(from_str("1e99999999999M").is_err());
+    assert!(from_str("1e2147483648M").is_err());
+}

@@ -21,10 +21,16 @@ impl EdnPacker {
         }
     }
 
-    /// Sets the nesting limit for both directions.
+    /// Sets the nesting limit for both directions; a limit above
+    /// [`crate::edn::MAX_DEPTH_CEILING`] is lowered to it.
     pub const fn with_max_depth(mut self, max_depth: usize) -> Self {
-        self.max_depth = max_depth;
+        self.max_depth = crate::stack::capped(max_depth);
         self
+    }
+
+    /// The nesting limit in effect.
+    pub const fn max_depth(&self) -> usize {
+        self.max_depth
     }
 }
 

@@ -825,10 +825,10 @@ fn an_unpackable_event_is_refused_at_send_and_spoils_no_batch() {
     let a = s.ws("u", "c");
     s.drain();
     let uid = Value::from("u");
-    // Data that reads within the bound (254 levels) but sits two levels
-    // deeper in a batch: too deep to pack there.
+    // Data that reads within the bound but sits two levels deeper in a
+    // batch: too deep to pack there.
     let mut deep = Value::Nil;
-    for _ in 0..254 {
+    for _ in 0..crate::edn::DEFAULT_MAX_DEPTH - 2 {
         deep = Value::vector([deep]);
     }
     s.core
@@ -852,7 +852,7 @@ fn an_unpackable_event_is_refused_at_send_and_spoils_no_batch() {
 fn an_unpackable_handshake_refuses_the_connection() {
     let mut s = Sim::with(ServerConfig::default());
     let mut deep = Value::Nil;
-    for _ in 0..300 {
+    for _ in 0..crate::edn::DEFAULT_MAX_DEPTH + 44 {
         deep = Value::vector([deep]);
     }
     assert!(matches!(

@@ -13,7 +13,7 @@ fn split_namespace(full: &str) -> (Option<&str>, &str) {
 }
 
 macro_rules! name_type {
-    ($(#[$doc:meta])* $ty:ident, $sigil:literal) => {
+    ($(#[$doc:meta])* $ty:ident, $sigil:literal, $readable:path) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $ty(Arc<str>);
@@ -53,7 +53,7 @@ macro_rules! name_type {
             /// True when the EDN reader would read the printed form back as
             /// this same name.
             pub fn is_readable(&self) -> bool {
-                crate::edn::is_symbol_text(&self.0)
+                $readable(&self.0)
             }
         }
 
@@ -83,7 +83,8 @@ name_type!(
     ///
     /// Clones are cheap (a reference count).
     Keyword,
-    ":"
+    ":",
+    crate::edn::is_keyword_text
 );
 
 name_type!(
@@ -91,7 +92,8 @@ name_type!(
     ///
     /// Clones are cheap (a reference count).
     Symbol,
-    ""
+    "",
+    crate::edn::is_symbol_text
 );
 
 #[cfg(test)]

@@ -102,10 +102,16 @@ impl BincodePacker {
         }
     }
 
-    /// Sets the nesting limit for both directions.
+    /// Sets the nesting limit for both directions; a limit above
+    /// [`crate::edn::MAX_DEPTH_CEILING`] is lowered to it.
     pub const fn with_max_depth(mut self, max_depth: usize) -> Self {
-        self.max_depth = max_depth;
+        self.max_depth = crate::stack::capped(max_depth);
         self
+    }
+
+    /// The nesting limit in effect.
+    pub const fn max_depth(&self) -> usize {
+        self.max_depth
     }
 
     /// Sets the largest payload, in bytes, that [`Packer::unpack`] accepts.
@@ -131,7 +137,8 @@ impl Packer for BincodePacker {
     }
 
     fn pack(&self, _websocket: bool, value: &Value) -> Result<Packed, PackError> {
-        write::to_bytes(value, self.max_depth).map(Packed::Binary)
+        crate::stack::pack(self.max_depth, |limit| write::to_bytes(value, limit))
+            .map(Packed::Binary)
     }
 
     fn unpack(&self, _websocket: bool, packed: PackedRef<'_>) -> Result<Value, UnpackError> {
@@ -146,7 +153,9 @@ impl Packer for BincodePacker {
                     self.max_len
                 ),
             )),
-            PackedRef::Binary(bytes) => read::from_bytes(bytes, self.max_depth),
+            PackedRef::Binary(bytes) => crate::stack::unpack(PACKER, self.max_depth, |limit| {
+                read::from_bytes(bytes, limit)
+            }),
             PackedRef::Text(_) => Err(UnpackError::new(
                 PACKER,
                 UnpackErrorKind::WrongPayloadKind,

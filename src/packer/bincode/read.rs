@@ -10,7 +10,7 @@ use serde::de::{DeserializeSeed, EnumAccess, MapAccess, SeqAccess, VariantAccess
 
 use super::{ENUM_NAME, PACKER, Variant, config};
 use crate::packer::{UnpackError, UnpackErrorKind as Kind};
-use crate::value::{BigDec, BigInt, Inst, Keyword, Map, Ratio, Set, Symbol, Tagged, Uuid, Value};
+use crate::value::{BigDec, BigInt, Inst, Keyword, Map, Set, Symbol, Tagged, Uuid, Value};
 
 /// Collections reserve room for at most this many elements before reading
 /// them; the rest grows as elements actually arrive.
@@ -277,11 +277,11 @@ impl<'de> Visitor<'de> for RatioVisitor<'_, 'de> {
         let ctx = self.ctx;
         let numerator = field(&mut seq, TextSeed, ctx)?;
         let denominator = field(&mut seq, TextSeed, ctx)?;
-        let ratio = BigInt::parse(numerator)
+        // Made as Clojure's reader makes ratios: reduced (`4/2` is `2`).
+        BigInt::parse(numerator)
             .zip(BigInt::parse(denominator))
-            .and_then(|(n, d)| Ratio::new(n, d))
-            .ok_or_else(|| ctx.invalid("ratio", &format!("{numerator}/{denominator}")))?;
-        Ok(Value::Ratio(Arc::new(ratio)))
+            .and_then(|(n, d)| Value::ratio(n, d))
+            .ok_or_else(|| ctx.invalid("ratio", &format!("{numerator}/{denominator}")))
     }
 }
 

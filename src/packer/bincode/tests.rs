@@ -178,7 +178,9 @@ fn depth_is_bounded_both_ways() {
     assert_eq!(p.unpack(true, packed.as_ref()).unwrap(), deepest);
     assert!(matches!(
         p.pack(true, &nested(crate::edn::DEFAULT_MAX_DEPTH + 1)),
-        Err(PackError::TooDeep { limit: 256 })
+        Err(PackError::TooDeep {
+            limit: crate::edn::DEFAULT_MAX_DEPTH
+        })
     ));
     let very_deep = nested(100_000);
     assert!(matches!(

@@ -14,7 +14,7 @@ mod write;
 mod tests;
 
 use super::{PackError, Packed, PackedRef, Packer, UnpackError, UnpackErrorKind};
-use crate::value::Value;
+use crate::value::{Tagged, Value};
 
 /// The packer's name, in errors and logs.
 const PACKER_NAME: &str = "msgpack";
@@ -48,6 +48,35 @@ mod ext_type {
     pub(super) const TIMESTAMP: i8 = -1;
 }
 
+/// An extension of a type this packer does not interpret, as Sente holds it
+/// (a `taoensso.msgpack.common.PackableExt` record): the tagged map
+/// `{:byte-id type, :ba-content bytes}`.
+fn opaque_ext(type_id: i8, content: &[u8]) -> Value {
+    Value::tagged(
+        MsgpackPacker::OPAQUE_EXT_TAG,
+        Value::map([
+            (Value::keyword("byte-id"), Value::Int(i64::from(type_id))),
+            (Value::keyword("ba-content"), Value::Bytes(content.into())),
+        ]),
+    )
+}
+
+/// The type and content of an [`opaque_ext`] value, if `tagged` is one.
+fn as_opaque_ext(tagged: &Tagged) -> Option<(i8, &[u8])> {
+    if tagged.tag.as_str() != MsgpackPacker::OPAQUE_EXT_TAG {
+        return None;
+    }
+    let map = tagged.value.as_map().filter(|m| m.len() == 2)?;
+    let type_id = match map.get(&Value::keyword("byte-id"))? {
+        Value::Int(n) => i8::try_from(*n).ok()?,
+        _ => return None,
+    };
+    match map.get(&Value::keyword("ba-content"))? {
+        Value::Bytes(content) => Some((type_id, content)),
+        _ => None,
+    }
+}
+
 /// True for the map keys the key cache applies to: keywords and strings.
 fn is_cachable_key(key: &Value) -> bool {
     matches!(key, Value::Keyword(_) | Value::String(_))
@@ -71,18 +100,27 @@ fn is_cachable_key(key: &Value) -> bool {
 /// | `Vector`, `List` | fixarray, `dc`, `dd` | `Vector` |
 /// | `Map` | fixmap, `de`, `df` (keys through the key cache) | `Map` |
 /// | `Keyword`, `Symbol`, `Char` | ext 0, 1, 2: UTF-8 text | the same |
-/// | `Ratio` | ext 3: nested numerator and denominator (each must fit an `i64`) | `Ratio` |
+/// | `Ratio` | ext 3: nested numerator and denominator (each must fit an `i64`) | `Ratio` (or `Int` when exact: `4/2` is `2`) |
 /// | `Set` | ext 4: a nested array | `Set` |
 /// | `Uuid` | ext 9: the 36-character text (`c7 24 09 …`) | `Uuid` |
 /// | `Inst` | ext −1 timestamp96, always ext8: `c7 0c ff` + u32 nanos + i64 secs | `Inst` (timestamp32/64 are read too) |
-/// | `Tagged` | [`PackError::Unsupported`] (Sente 1.22 throws on unsupported types) | — |
+/// | `Tagged` [`MsgpackPacker::OPAQUE_EXT_TAG`] `{:byte-id t, :ba-content bytes}` | ext `t` with the bytes as content | the same |
+/// | any other `Tagged` | [`PackError::Unsupported`] (Sente 1.22 throws on unsupported types) | — |
 ///
 /// Extensions use fixext1/2/4/8/16 when the content is exactly 1, 2, 4, 8 or
 /// 16 bytes long, else ext8/16/32. The typed-array extensions 5, 6 and 7
 /// (JVM `int[]`, `float[]`, `double[]`) are read as vectors of `Int` or
 /// `Float` in **big-endian** order, as the JVM writes them (a browser writes
 /// its native little-endian bytes, which read back as different numbers).
-/// Any other extension type is [`UnpackErrorKind::Unsupported`].
+/// Any other extension type reads as Sente reads it, an opaque
+/// `PackableExt` (`unpack-ext :default` in `taoensso.msgpack.common`): the
+/// tagged value `#taoensso.msgpack.common.PackableExt {:byte-id 106,
+/// :ba-content #sente/bytes "…"}`, which packs back to the same extension
+/// (build one with [`MsgpackPacker::opaque_ext`]).
+///
+/// **Text.** Strings, keywords, symbols and characters with invalid UTF-8
+/// read with U+FFFD in place of each bad sequence, as Sente decodes them
+/// (`new String(bytes, UTF_8)`; `TextDecoder` in the browser).
 ///
 /// **Map-key cache.** Within one message, a keyword or string map key that
 /// already appeared as a map key is written as `d4 08 <index>`; the first
@@ -100,13 +138,13 @@ fn is_cachable_key(key: &Value) -> bool {
 ///   `java.lang.Float` as `ca`, and ClojureScript writes any f32-exact number
 ///   as `ca` (both read back here as `Float`).
 /// - Reading is stricter where Sente would produce garbage or throw later:
-///   invalid UTF-8, an unknown cache index, an ext 8 outside a map-key
-///   position, a malformed extension payload, a zero ratio denominator and an
-///   unknown extension type are errors. Duplicate map keys keep the last
+///   an ext 8 outside a map-key position, a malformed extension payload and
+///   a zero ratio denominator are errors. A cached-key reference to an index
+///   that was never assigned reads as `nil`, as in Sente (`(get cache idx)`). Duplicate map keys keep the last
 ///   value and duplicate set elements collapse, as in Sente.
-/// - A ratio is kept as the numerator/denominator pair it was sent as (Sente
-///   divides, normalising `4/2` to `2`); a negative denominator moves its sign
-///   to the numerator.
+/// - A ratio is divided as Sente divides it (`(/ n d)`): `4/2` reads as
+///   `Int(2)`, `-3/9` as `-1/3`, a negative denominator's sign moves to the
+///   numerator (see [`Value::ratio`]).
 /// - Sente ignores bytes after the top-level value on every transport; here
 ///   only Ajax bodies may carry them.
 ///
@@ -130,11 +168,40 @@ impl MsgpackPacker {
         }
     }
 
-    /// Sets the nesting limit for both directions. Sets and ratios count as
-    /// a level, as collections do.
+    /// Sets the nesting limit for both directions; a limit above
+    /// [`crate::edn::MAX_DEPTH_CEILING`] is lowered to it. Sets and ratios
+    /// count as a level, as collections do.
     pub const fn with_max_depth(mut self, max_depth: usize) -> Self {
-        self.max_depth = max_depth;
+        self.max_depth = crate::stack::capped(max_depth);
         self
+    }
+
+    /// The nesting limit in effect.
+    pub const fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+}
+
+impl MsgpackPacker {
+    /// The tag of an extension whose type this packer does not interpret:
+    /// Sente's record for it, `taoensso.msgpack.common.PackableExt`.
+    pub const OPAQUE_EXT_TAG: &'static str = "taoensso.msgpack.common.PackableExt";
+
+    /// The value an extension of type `type_id` with `content` reads as when
+    /// this packer does not interpret the type, and which packs as that
+    /// extension: `#taoensso.msgpack.common.PackableExt {:byte-id type_id,
+    /// :ba-content content}`.
+    ///
+    /// ```
+    /// use sente::packer::{MsgpackPacker, Packer, PackedRef};
+    ///
+    /// let ext = MsgpackPacker::opaque_ext(106, &[1, 2]);
+    /// let packed = MsgpackPacker::new().pack(true, &ext).unwrap();
+    /// assert_eq!(packed.as_bytes(), [0xd5, 106, 1, 2]);
+    /// assert_eq!(MsgpackPacker::new().unpack(true, PackedRef::Binary(&[0xd5, 106, 1, 2])).unwrap(), ext);
+    /// ```
+    pub fn opaque_ext(type_id: i8, content: &[u8]) -> Value {
+        opaque_ext(type_id, content)
     }
 }
 
@@ -154,12 +221,17 @@ impl Packer for MsgpackPacker {
     }
 
     fn pack(&self, _websocket: bool, value: &Value) -> Result<Packed, PackError> {
-        write::write_value(value, self.max_depth).map(Packed::Binary)
+        crate::stack::pack(self.max_depth, |limit| write::write_value(value, limit))
+            .map(Packed::Binary)
     }
 
     fn unpack(&self, websocket: bool, packed: PackedRef<'_>) -> Result<Value, UnpackError> {
         match packed {
-            PackedRef::Binary(bytes) => read::read_value(bytes, self.max_depth, !websocket),
+            PackedRef::Binary(bytes) => {
+                crate::stack::unpack(PACKER_NAME, self.max_depth, |limit| {
+                    read::read_value(bytes, limit, !websocket)
+                })
+            }
             PackedRef::Text(_) => Err(UnpackError::new(
                 PACKER_NAME,
                 UnpackErrorKind::WrongPayloadKind,

@@ -274,19 +274,13 @@ impl<'a> Reader<'a> {
             ));
         }
         let index = self.byte()?;
-        self.key_cache
+        // Sente (taoensso.msgpack.impl, `extend-packable 8`): `(get cache
+        // idx)`, so an index that was never assigned reads as nil.
+        Ok(self
+            .key_cache
             .get(usize::from(index))
             .cloned()
-            .ok_or_else(|| {
-                self.error(
-                    Kind::InvalidLiteral,
-                    header.at,
-                    format!(
-                        "cached-key reference {index}, but only {} keys are cached",
-                        self.key_cache.len()
-                    ),
-                )
-            })
+            .unwrap_or(Value::Nil))
     }
 
     /// Reads an extension header after its code byte (`at` is the code's offset).
@@ -331,7 +325,7 @@ impl<'a> Reader<'a> {
     fn flat_ext(&mut self, header: &ExtHeader) -> Result<Value, UnpackError> {
         let at = header.at;
         match header.type_id {
-            ext_type::KEYWORD => Ok(Value::Keyword(Keyword::cached(self.text(at, header.len)?))),
+            ext_type::KEYWORD => Ok(Value::Keyword(Keyword::cached(&self.text(at, header.len)?))),
             ext_type::SYMBOL => Ok(Value::Symbol(Symbol::new(self.text(at, header.len)?))),
             ext_type::CHAR => {
                 let text = self.text(at, header.len)?;
@@ -361,30 +355,27 @@ impl<'a> Reader<'a> {
             )),
             ext_type::UUID => {
                 let text = self.text(at, header.len)?;
-                Uuid::try_parse(text)
+                Uuid::try_parse(&text)
                     .map(Value::Uuid)
                     .map_err(|_| self.error(Kind::InvalidLiteral, at, "not a UUID's text"))
             }
             ext_type::TIMESTAMP => self.timestamp(header),
-            other => Err(self.error(
-                Kind::Unsupported,
-                at,
-                format!("unknown extension type {other}"),
-            )),
+            other => {
+                // Sente's `unpack-ext :default` (taoensso.msgpack.common):
+                // a PackableExt record, which packs back to the same bytes.
+                let content = self.claimed(at, header.len)?;
+                Ok(super::opaque_ext(other, content))
+            }
         }
     }
 
-    /// Reads the `len` bytes of UTF-8 text claimed by the header at `at`.
-    fn text(&mut self, at: usize, len: usize) -> Result<&'a str, UnpackError> {
+    /// Reads the `len` bytes of text claimed by the header at `at`. Invalid
+    /// UTF-8 becomes U+FFFD, as Sente decodes it (`(String. ba UTF_8)` in
+    /// taoensso.msgpack.impl's `read-str` and the keyword, symbol and
+    /// character extensions; `TextDecoder` in ClojureScript).
+    fn text(&mut self, at: usize, len: usize) -> Result<Cow<'a, str>, UnpackError> {
         let bytes = self.claimed(at, len)?;
-        let start = self.pos - len;
-        std::str::from_utf8(bytes).map_err(|e| {
-            self.error(
-                Kind::InvalidUtf8,
-                start + e.valid_up_to(),
-                "text is not valid UTF-8",
-            )
-        })
+        Ok(String::from_utf8_lossy(bytes))
     }
 
     fn string(&mut self, at: usize, len: usize) -> Result<Value, UnpackError> {
@@ -433,11 +424,11 @@ impl<'a> Reader<'a> {
         let (Some(n), Some(d)) = (as_i128(&numerator), as_i128(&denominator)) else {
             return Err(invalid("a ratio's parts must be integers"));
         };
-        // Move a negative denominator's sign to the numerator. Both come
-        // from at most 64-bit msgpack integers, so negation cannot overflow.
-        let (n, d) = if d < 0 { (-n, -d) } else { (n, d) };
-        Ratio::new(BigInt::from_i128(n), BigInt::from_i128(d))
-            .map(|r| Value::Ratio(Arc::new(r)))
+        // Sente's ext 3 reader (taoensso.msgpack.impl, `extend-packable 3`)
+        // divides, `(/ n d)`: Long parts give a Long when exact (a uint64
+        // part is a BigInteger there, so a BigInt), else a reduced ratio.
+        let longs = matches!((&numerator, &denominator), (Value::Int(_), Value::Int(_)));
+        Ratio::divide(&BigInt::from_i128(n), &BigInt::from_i128(d), longs)
             .ok_or_else(|| invalid("a ratio's denominator must not be zero"))
     }
 

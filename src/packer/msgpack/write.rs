@@ -199,6 +199,9 @@ impl<'v> Writer<'v> {
                 self.ext(ext_type::TIMESTAMP, &content, v)?;
             }
             Value::Tagged(t) => {
+                if let Some((type_id, content)) = super::as_opaque_ext(t) {
+                    return self.ext(type_id, content, v);
+                }
                 return Err(unsupported(
                     v,
                     format!(

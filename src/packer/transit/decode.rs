@@ -62,13 +62,17 @@ impl CollectionTag {
                     Value::BigInt(b) => Some(b.clone()),
                     _ => None,
                 };
-                let ratio = match items.as_slice() {
-                    [n, d] => big(n).zip(big(d)).and_then(|(n, d)| Ratio::new(n, d)),
+                // transit-clj's "ratio" read handler: (/ n d), where "~n"
+                // parts are BigInts (so an exact result is a BigInt, `2N`)
+                // and JSON integers are Longs.
+                let longs = matches!(items.as_slice(), [Value::Int(_), Value::Int(_)]);
+                match items.as_slice() {
+                    [n, d] => big(n)
+                        .zip(big(d))
+                        .and_then(|(n, d)| Ratio::divide(&n, &d, longs)),
                     _ => None,
-                };
-                ratio
-                    .map(|r| Value::Ratio(Arc::new(r)))
-                    .ok_or_else(|| "a ratio needs two integers and a positive denominator".into())
+                }
+                .ok_or_else(|| "a ratio needs two integers and a non-zero denominator".into())
             }
         }
     }

@@ -85,8 +85,9 @@ const MAX_CACHE_ENTRIES: usize = CACHE_CODE_DIGITS * CACHE_CODE_DIGITS;
 /// - Doubles print as transit-clj prints them (Java's `Double.toString`:
 ///   `1.0`, `1.0E10`), so `Float(1.0)` reads back as a double. transit-js
 ///   writes `1` for the double 1.0, which reads as `Int(1)`.
-/// - `"~n5"` reads as `BigInt(5)` (equal to `Int(5)`); ratios are kept as
-///   written, not normalised.
+/// - `"~n5"` reads as `BigInt(5)` (equal to `Int(5)`); a ratio is divided
+///   as transit-clj divides it (`(/ n d)`): `["~#ratio",["~n4","~n2"]]`
+///   reads as `BigInt(2)`, `["~n-3","~n9"]` as `-1/3`.
 /// - A map with a key twice keeps the last value, and a set with an element
 ///   twice keeps one, as transit-clj's builders do.
 /// - An unknown `["~#tag",rep]` reads as [`Value::Tagged`]; so does an
@@ -98,7 +99,8 @@ const MAX_CACHE_ENTRIES: usize = CACHE_CODE_DIGITS * CACHE_CODE_DIGITS;
 /// - Empty input is an error ([`UnpackErrorKind::UnexpectedEnd`]), as in
 ///   transit-clj (the EDN packer reads it as `nil`).
 /// - JSON strings are escaped as Jackson escapes them for transit-clj
-///   (`\n`, `\u001F`); a lone surrogate escape reads as U+FFFD.
+///   (`\n`, `\u001F`, and a character beyond the BMP as its two surrogates,
+///   `\uD83D\uDE00`); a lone surrogate escape reads as U+FFFD.
 ///
 /// # Depth
 ///
@@ -129,10 +131,16 @@ impl TransitPacker {
         }
     }
 
-    /// Sets the nesting limit for both directions.
+    /// Sets the nesting limit for both directions; a limit above
+    /// [`crate::edn::MAX_DEPTH_CEILING`] is lowered to it.
     pub const fn with_max_depth(mut self, max_depth: usize) -> Self {
-        self.max_depth = max_depth;
+        self.max_depth = crate::stack::capped(max_depth);
         self
+    }
+
+    /// The nesting limit in effect.
+    pub const fn max_depth(&self) -> usize {
+        self.max_depth
     }
 
     /// True when this packer writes json-verbose.
@@ -157,12 +165,17 @@ impl Packer for TransitPacker {
     }
 
     fn pack(&self, _websocket: bool, value: &Value) -> Result<Packed, PackError> {
-        write::write_value(value, self.verbose, self.max_depth).map(Packed::Text)
+        crate::stack::pack(self.max_depth, |limit| {
+            write::write_value(value, self.verbose, limit)
+        })
+        .map(Packed::Text)
     }
 
     fn unpack(&self, _websocket: bool, packed: PackedRef<'_>) -> Result<Value, UnpackError> {
         match packed {
-            PackedRef::Text(text) => read::read_value(text, self.max_depth),
+            PackedRef::Text(text) => crate::stack::unpack(PACKER, self.max_depth, |limit| {
+                read::read_value(text, limit)
+            }),
             PackedRef::Binary(_) => Err(UnpackError::new(
                 PACKER,
                 UnpackErrorKind::WrongPayloadKind,

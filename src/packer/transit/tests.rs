@@ -188,7 +188,7 @@ fn cacheability_counts_utf16_units() {
     );
     both_ways(
         &vec_of([row("😀😀"), row("😀😀")]),
-        r#"[["^ ","😀😀",null],["^ ","^0",null]]"#,
+        r#"[["^ ","\uD83D\uDE00\uD83D\uDE00",null],["^ ","^0",null]]"#,
     );
 }
 
@@ -336,8 +336,10 @@ fn instants_keep_milliseconds_only() {
 fn strings_escape_like_jackson() {
     both_ways(
         &vec_of(["a\"b\\c\n\u{1}é😀".into()]),
-        r#"["a\"b\\c\n\u0001é😀"]"#,
+        r#"["a\"b\\c\n\u0001é\uD83D\uDE00"]"#,
     );
+    // Raw non-BMP text (as transit-js writes it) reads too.
+    assert_eq!(unpack(r#"["😀"]"#), vec_of(["😀".into()]));
     assert_eq!(
         unpack(r#"["\u00e9\ud83d\ude00\/\b\f\r\t"]"#),
         vec_of(["é😀/\u{8}\u{c}\r\t".into()])
@@ -499,4 +501,49 @@ fn nesting_is_bounded_both_ways() {
             .map_err(|e| e.kind()),
         Err(UnpackErrorKind::TooDeep)
     );
+}
+
+/// transit-clj reads `"ratio"` as `(/ n d)` (cognitect.transit's default
+/// read handlers), with `"~n…"` parts as BigInts and JSON integers as
+/// Longs: lowest terms, and an exact quotient of BigInts is a BigInt.
+#[test]
+fn ratios_read_as_transit_clj_divides_them() {
+    let two = unpack(r#"["~#ratio",["~n4","~n2"]]"#);
+    assert!(
+        matches!(&two, Value::BigInt(b) if b.as_str() == "2"),
+        "{two}"
+    );
+    assert!(matches!(unpack(r#"["~#ratio",[4,2]]"#), Value::Int(2)));
+    assert_eq!(
+        unpack(r#"["~#ratio",["~n-3","~n9"]]"#),
+        Value::ratio(BigInt::from_i128(-1), BigInt::from_i128(3)).unwrap()
+    );
+    assert_eq!(unpack(r#"["~#ratio",["~n0","~n5"]]"#), Value::Int(0));
+    assert_eq!(unpack(r#"["~#ratio",["~n6","~n-4"]]"#).to_string(), "-3/2");
+}
+
+/// BigDecimals read as transit-clj reads `"~f…"` (`new BigDecimal(text)`)
+/// and write as transit-java writes them (`BigDecimal.toString`).
+#[test]
+fn big_decimals_are_canonical_java_text() {
+    assert_eq!(unpack(r#"["~#'","~f1e2"]"#).to_string(), "1E+2M");
+    assert_eq!(
+        pack(&Value::BigDec(BigDec::parse("-0.0").unwrap())),
+        r#"["~#'","~f0.0"]"#
+    );
+    assert_eq!(
+        pack(&Value::BigDec(BigDec::parse("0.00000001").unwrap())),
+        r#"["~#'","~f1E-8"]"#
+    );
+}
+
+/// Keywords whose text starts with a digit travel as `"~:1"` and read back.
+#[test]
+fn digit_keywords_round_trip() {
+    for text in ["1", "+1", "-1", "1/a"] {
+        let v = Value::map([(kw(text), kw(text))]);
+        let packed = pack(&v);
+        assert_eq!(unpack(&packed), v, "{packed}");
+    }
+    assert_eq!(pack(&vec_of([kw("1"), kw("-1")])), r#"["~:1","~:-1"]"#);
 }

@@ -306,9 +306,13 @@ fn verbose_time(millis_precise: Inst) -> Option<String> {
 
 /// Appends `s` with JSON escapes as Jackson writes them for transit-clj:
 /// `\"`, `\\`, `\b`, `\t`, `\n`, `\f`, `\r`, and `\u00XX` (upper-case hex)
-/// for other control characters; everything else as is.
+/// for other control characters; a character beyond the BMP as its two
+/// UTF-16 surrogates, `\uD83D\uDE00` (Jackson's `UTF8JsonGenerator` writes
+/// each surrogate of a Java string as an escape: `_outputMultiByteChar`);
+/// everything else as is.
 fn push_json_escaped(out: &mut String, s: &str) {
-    let needs_escape = |b: &u8| *b < 0x20 || *b == b'"' || *b == b'\\';
+    // 0xF0..: the lead byte of a 4-byte UTF-8 sequence, a non-BMP character.
+    let needs_escape = |b: &u8| *b < 0x20 || *b == b'"' || *b == b'\\' || *b >= 0xf0;
     let mut run = 0;
     while let Some(i) = s
         .as_bytes()
@@ -316,8 +320,18 @@ fn push_json_escaped(out: &mut String, s: &str) {
         .and_then(|rest| rest.iter().position(needs_escape))
     {
         let at = run + i;
-        // The byte at `at` is ASCII, so `at` is a char boundary.
+        // The byte at `at` is ASCII or a lead byte, so `at` is a char boundary.
         out.push_str(s.get(run..at).unwrap_or_default());
+        if let Some(c) = s.get(at..).and_then(|rest| rest.chars().next())
+            && c.len_utf8() == 4
+        {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04X}");
+            }
+            run = at + 4;
+            continue;
+        }
         match s.as_bytes().get(at).copied().unwrap_or_default() {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
@@ -347,6 +361,16 @@ mod tests {
             out,
             r#"a\"b\\c\n\t\r\b\f\u0001\u001Fé/"#.to_owned() + "\u{7f}"
         );
+    }
+
+    /// transit-clj writes through Jackson's `UTF8JsonGenerator`, which
+    /// escapes each UTF-16 surrogate of a non-BMP character
+    /// (`_outputMultiByteChar`): Sente's transit text carries `\uD83D\uDE00`.
+    #[test]
+    fn non_bmp_characters_escape_as_surrogate_pairs() {
+        let mut out = String::new();
+        push_json_escaped(&mut out, "a😀b𝄞é\n");
+        assert_eq!(out, r"a\uD83D\uDE00b\uD834\uDD1Eé\n");
     }
 
     #[test]

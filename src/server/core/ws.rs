@@ -114,6 +114,7 @@ impl ServerCore {
         payload: PackedRef<'_>,
         e: &WireError,
     ) {
+        tracing::info!(%uid, %client_id, transport = ?t, error = %e, "bad package");
         let raw = match payload {
             PackedRef::Text(s) => Value::from(s),
             PackedRef::Binary(b) => Value::Bytes(Arc::from(b)),

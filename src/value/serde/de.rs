@@ -35,19 +35,21 @@ pub struct ValueDeserializer<'de> {
 
 impl<'de> ValueDeserializer<'de> {
     /// A deserializer over `value` with the default nesting limit
-    /// ([`crate::edn::DEFAULT_MAX_DEPTH`]).
+    /// ([`super::SERDE_MAX_DEPTH`]).
     pub const fn new(value: &'de Value) -> Self {
         Self {
             value,
             depth: 1,
-            max_depth: crate::edn::DEFAULT_MAX_DEPTH,
+            max_depth: super::SERDE_MAX_DEPTH,
         }
     }
 
     /// Sets the nesting limit: how many levels of collections (a scalar is one
     /// level, each vector, map, set or tag adds one) the value may have.
+    ///
+    /// A limit above [`super::SERDE_MAX_DEPTH`] is lowered to it.
     pub const fn with_max_depth(mut self, max_depth: usize) -> Self {
-        self.max_depth = max_depth;
+        self.max_depth = super::serde_capped(max_depth);
         self
     }
 

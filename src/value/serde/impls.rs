@@ -15,10 +15,10 @@ use ::serde::de::{
 use ::serde::ser::{self, SerializeMap, Serializer};
 use ::serde::{Deserialize, Serialize};
 
+use super::SERDE_MAX_DEPTH;
 use super::ser::offering_exact;
 use super::{MAX_PREALLOCATION, Token, VALUE_TOKEN};
-use crate::edn::DEFAULT_MAX_DEPTH;
-use crate::value::{BigDec, BigInt, Inst, Keyword, Map, Ratio, Symbol, Tagged, Uuid, Value};
+use crate::value::{BigDec, BigInt, Inst, Keyword, Map, Symbol, Tagged, Uuid, Value};
 
 impl Serialize for Value {
     /// Serializes exactly through [`to_value`](crate::to_value), by the
@@ -33,7 +33,7 @@ impl Serialize for Value {
 }
 
 /// A value at a known depth, so that serializing a `Value` in any format is
-/// bounded by [`DEFAULT_MAX_DEPTH`] levels.
+/// bounded by [`SERDE_MAX_DEPTH`] levels.
 struct Nested<'a> {
     value: &'a Value,
     depth: usize,
@@ -41,9 +41,9 @@ struct Nested<'a> {
 
 impl Serialize for Nested<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.depth > DEFAULT_MAX_DEPTH {
+        if self.depth > SERDE_MAX_DEPTH {
             return Err(ser::Error::custom(format_args!(
-                "value nests deeper than {DEFAULT_MAX_DEPTH} levels"
+                "value nests deeper than {SERDE_MAX_DEPTH} levels"
             )));
         }
         let below = self.depth + 1;
@@ -311,8 +311,8 @@ fn exact_value<'de, A: VariantAccess<'de>>(token: Token, variant: A) -> Result<V
 
 fn parse_ratio(text: &str) -> Option<Value> {
     let (numerator, denominator) = text.split_once('/')?;
-    let ratio = Ratio::new(BigInt::parse(numerator)?, BigInt::parse(denominator)?)?;
-    Some(Value::Ratio(Arc::new(ratio)))
+    // Made as Clojure's reader makes ratios: reduced (`4/2` is `2`).
+    Value::ratio(BigInt::parse(numerator)?, BigInt::parse(denominator)?)
 }
 
 fn inst_from_nanos(nanos: i128) -> Option<Inst> {

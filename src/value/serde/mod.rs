@@ -98,21 +98,20 @@ use super::Value;
 ///
 /// Limits and losses:
 /// - Nesting is bounded: [`ValueSerializer`] and [`ValueDeserializer`] refuse
-///   values nested deeper than [`DEFAULT_MAX_DEPTH`] levels (settable with
+///   values nested deeper than [`SERDE_MAX_DEPTH`] levels (lower with
 ///   `with_max_depth`), and `Value`'s own `Serialize` refuses a `Value` nested
-///   deeper than [`DEFAULT_MAX_DEPTH`] in any format.
+///   deeper than [`SERDE_MAX_DEPTH`] in any format.
 /// - A `Value` inside `#[serde(flatten)]` or an untagged enum goes through
 ///   serde's self-describing buffer, which keeps only the foreign mapping
 ///   (keywords come back as strings there).
 ///
 /// # Errors
 /// A [`ValueError`] when `value`'s `Serialize` implementation fails, or when it
-/// nests deeper than [`DEFAULT_MAX_DEPTH`] levels.
+/// nests deeper than [`SERDE_MAX_DEPTH`] levels.
 ///
 /// [`Keyword`]: crate::value::Keyword
 /// [`Symbol`]: crate::value::Symbol
 /// [`Inst`]: crate::value::Inst
-/// [`DEFAULT_MAX_DEPTH`]: crate::edn::DEFAULT_MAX_DEPTH
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, ValueError> {
     value.serialize(ValueSerializer::new())
 }
@@ -164,7 +163,7 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, ValueError> {
 /// # Errors
 /// A [`ValueError`] with the path to the offending part when the value does
 /// not have the shape `T` expects, or nests deeper than
-/// [`crate::edn::DEFAULT_MAX_DEPTH`] levels.
+/// [`SERDE_MAX_DEPTH`] levels.
 ///
 /// [`Keyword`]: crate::value::Keyword
 /// [`Symbol`]: crate::value::Symbol
@@ -192,6 +191,29 @@ pub fn from_value_ref<'de, T: Deserialize<'de>>(value: &'de Value) -> Result<T, 
 
 /// Collections claiming more elements than this are not preallocated beyond it.
 const MAX_PREALLOCATION: usize = 4096;
+
+/// The nesting limit of the serde bridge ([`to_value`], [`from_value`],
+/// [`ValueSerializer`], [`ValueDeserializer`], and `Value`'s own
+/// `Serialize`): 256 levels, and the most `with_max_depth` can set.
+///
+/// Lower than the packers' [`crate::edn::DEFAULT_MAX_DEPTH`]: the bridge
+/// recurses through serde's generic code once per level, at up to 1.3 KiB
+/// of stack a level in release builds and 6.8 KiB in debug builds
+/// (`tests/stack_depth.rs`), on the caller's thread (serde gives no way to
+/// move the work to a thread of its own). 256 levels take at most 333 KiB
+/// in release and 1.7 MiB in debug. A value read deeper than this from the
+/// wire is still a [`Value`]; only its conversion is refused, with
+/// [`ValueErrorKind::TooDeep`].
+pub const SERDE_MAX_DEPTH: usize = 256;
+
+/// `max_depth`, lowered to [`SERDE_MAX_DEPTH`].
+const fn serde_capped(max_depth: usize) -> usize {
+    if max_depth < SERDE_MAX_DEPTH {
+        max_depth
+    } else {
+        SERDE_MAX_DEPTH
+    }
+}
 
 /// The private serde names that carry `Value` variants serde has no word for
 /// through this bridge exactly (a newtype struct name when serializing, an

@@ -27,18 +27,20 @@ pub struct ValueSerializer {
 }
 
 impl ValueSerializer {
-    /// A serializer with the default nesting limit ([`crate::edn::DEFAULT_MAX_DEPTH`]).
+    /// A serializer with the default nesting limit ([`super::SERDE_MAX_DEPTH`]).
     pub const fn new() -> Self {
         Self {
             depth: 1,
-            max_depth: crate::edn::DEFAULT_MAX_DEPTH,
+            max_depth: super::SERDE_MAX_DEPTH,
         }
     }
 
     /// Sets the nesting limit: how many levels of collections (a scalar is one
     /// level, each vector, map, set or tag adds one) the output may have.
+    ///
+    /// A limit above [`super::SERDE_MAX_DEPTH`] is lowered to it.
     pub const fn with_max_depth(mut self, max_depth: usize) -> Self {
-        self.max_depth = max_depth;
+        self.max_depth = super::serde_capped(max_depth);
         self
     }
 

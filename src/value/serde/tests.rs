@@ -235,14 +235,14 @@ fn deep_values_are_errors_not_stack_overflows() {
     let err = from_value_ref::<Value>(&deep.0).unwrap_err();
     assert_eq!(err.kind(), ValueErrorKind::TooDeep);
     // The path leads from the top to the first element past the limit.
-    assert_eq!(err.path().len(), crate::edn::DEFAULT_MAX_DEPTH);
+    assert_eq!(err.path().len(), super::SERDE_MAX_DEPTH);
     let ignored = from_value_ref::<::serde::de::IgnoredAny>(&deep.0);
     assert!(ignored.is_ok(), "ignoring does not descend");
 }
 
 #[test]
 fn depth_limit_counts_levels_like_edn() {
-    let limit = crate::edn::DEFAULT_MAX_DEPTH;
+    let limit = super::SERDE_MAX_DEPTH;
     let at_limit = Deep::new(limit);
     assert_eq!(at_limit.0.depth(), limit);
     assert_eq!(Deep(to_value(&at_limit.0).unwrap()).0, at_limit.0);
