@@ -7,34 +7,41 @@
 //!
 //! ## Hello world
 //!
-//! A server on smol with the EDN packer (the defaults): `[:app/hello x]` is
-//! answered `x`, and `[:app/news x]` is pushed to every tab of the sender.
+//! A server on smol with the EDN packer (the defaults), a handler per event
+//! ([`router::EventRouter`]) and typed data ([`Event::from_data`],
+//! [`server::ServerEventMsg::data_as`]): `[:app/hello {:name n}]` is
+//! answered `"hi n"`, and `[:app/news {:name n}]` is pushed to every tab of
+//! the sender.
 //!
 //! ```no_run
 //! # #[cfg(all(feature = "smol", feature = "edn"))]
 //! # fn main() -> std::io::Result<()> {
 //! use std::sync::Arc;
 //! use sente::packer::EdnPacker;
+//! use sente::router::{EventRouter, RouterOptions};
 //! use sente::runtimes::smol::{self as chsk_smol, SmolRuntime};
-//! use sente::server::{ChannelSocketServer, CsrfCheck, SendOptions, ServerOptions};
+//! use sente::server::{ChannelSocketServer, CsrfCheck, SendOptions, ServerEventMsg, ServerOptions};
 //! use sente::Event;
+//!
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! struct Hello {
+//!     name: String,
+//! }
 //!
 //! smol::block_on(async {
 //!     let opts = ServerOptions::default().csrf(CsrfCheck::Skip);
 //!     let (chsk, events) =
 //!         ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), opts)
 //!             .expect("valid options");
-//!     let app = chsk.clone();
-//!     smol::spawn(async move {
-//!         while let Ok(msg) = events.recv().await {
-//!             if msg.id().as_str() == "app/hello" {
-//!                 let _ = msg.reply(msg.data().clone());
-//!                 let news = Event::named("app/news", msg.data().clone()).expect("an id");
-//!                 let _ = app.send(msg.uid(), news, SendOptions::default());
-//!             }
+//!     let router = EventRouter::new().on("app/hello", |msg: ServerEventMsg| async move {
+//!         let hello: Hello = msg.data_as()?;
+//!         msg.reply_with(&format!("hi {}", hello.name))?;
+//!         if let Some(chsk) = msg.server() {
+//!             chsk.send(msg.uid(), Event::from_data("app/news", &hello)?, SendOptions::default())?;
 //!         }
-//!     })
-//!     .detach();
+//!         Ok(())
+//!     });
+//!     router.start(Arc::new(SmolRuntime), events, RouterOptions::default());
 //!     let listener = smol::net::TcpListener::bind("127.0.0.1:8080").await?;
 //!     chsk_smol::serve(listener, move |req| {
 //!         let chsk = chsk.clone();
@@ -46,6 +53,10 @@
 //! # #[cfg(not(all(feature = "smol", feature = "edn")))]
 //! # fn main() {}
 //! ```
+//!
+//! Several server processes act as one with a broker
+//! ([`server::ServerOptions::broker`], [`server::broker`]; on Redis with the
+//! `redis` feature).
 //!
 //! The native client is [`client::ChannelSocketClient`]; the browser client
 //! is the npm package `sente-client` (`js/` in the repository).
