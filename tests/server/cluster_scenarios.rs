@@ -90,6 +90,14 @@ pub async fn pushes_and_presence_span_the_nodes(brokers: Vec<Arc<dyn Broker>>) {
         assert_eq!(uids.any.len(), 2, "{uids:?}");
         assert!(uids.ws.contains(&Value::from("bob")));
     }
+    // Sente's close command, sent on C, closes ann's tabs on A and B.
+    let close = Event::without_data(sente::EventId::new("chsk/close").expect("an id"));
+    c.chsk
+        .send(&Value::from("ann"), close, SendOptions::default())
+        .expect("packs");
+    for tab in [&mut ann_a, &mut ann_b] {
+        assert_eq!(tab.recv().await, None, "closed");
+    }
 }
 
 /// The uidport events each node's application saw, as `node: event`.

@@ -121,6 +121,14 @@ mod tests {
     }
 
     #[test]
+    fn the_close_command_travels() {
+        let push = decode_push(r#"{:to [:uid "ann"], :ev [:chsk/close]}"#).unwrap();
+        assert!(push.event.is(crate::event::ids::CLOSE));
+        assert!(!push.event.has_data_element());
+        assert_eq!(decode_push(&encode_push(&push).unwrap()).unwrap(), push);
+    }
+
+    #[test]
     fn anything_else_is_an_error_not_a_panic() {
         for text in [
             "",

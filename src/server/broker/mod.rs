@@ -12,9 +12,22 @@
 //! [`connected_uids`](super::ChannelSocketServer::connected_uids) (and its
 //! watch) show the users of every node.
 //!
+//! The application sees `chsk/uidport-open` when a user's first
+//! connection anywhere in the cluster arrives and `chsk/uidport-close` when
+//! the last one anywhere has left ([`Broker::uidport`]).
+//!
 //! Brokers: [`InProcessBroker`] joins servers in one process (tests, and a
 //! model of the contract); `RedisBroker` (feature `redis`) joins processes
 //! on one Redis, and says what it guarantees.
+//!
+//! # Limits
+//! * An Ajax client should keep to one node (sticky routing at the load
+//!   balancer): a node that has not seen its handshake answers its poll
+//!   with a new handshake, and pushes that wait for a client between polls
+//!   wait on the node that had it. WebSocket clients may connect anywhere.
+//! * [`close_uid`](super::ChannelSocketServer::close_uid) closes this
+//!   node's connections of the user; sending `[:chsk/close]` with
+//!   [`send`](super::ChannelSocketServer::send) closes them on every node.
 
 mod codec;
 mod in_process;
