@@ -31,8 +31,9 @@
 //!   see its presence expire uncounts its users and tells the close of
 //!   those it was the last node of. While Redis is unreachable these
 //!   events wait (in order) for it.
-//! * **Order**: the pushes of one node reach each client in the order that
-//!   node sent them.
+//! * **Order, once**: the pushes of one node reach each client in the order
+//!   that node sent them, and once: a batch published again (its node did
+//!   not hear Redis's answer) is recognised by its sequence numbers.
 //!
 //! Reconnection to Redis is by itself, with a backoff from 100 ms doubling
 //! to 5 s; nothing panics while Redis is down.
@@ -423,13 +424,17 @@ async fn consumer(
                 tracing::warn!(id = %entry.id, "redis broker: an entry that does not read to its end");
             }
             for (seq, item) in items {
-                if let Some(seq) = seq
-                    && let Some(prev) = last_seq.insert(origin.clone(), seq)
-                    && seq > prev + 1
-                {
-                    let missed = seq - prev - 1;
-                    b.lost.fetch_add(missed, Ordering::Relaxed);
-                    tracing::warn!(%origin, missed, "redis broker: pushes missed (past the stream's window)");
+                if let Some(seq) = seq {
+                    match sequence(&mut last_seq, &origin, seq) {
+                        // Published twice (its node did not hear Redis's
+                        // answer and sent it again): delivered already.
+                        Sequence::Again => continue,
+                        Sequence::After(0) => {}
+                        Sequence::After(missed) => {
+                            b.lost.fetch_add(missed, Ordering::Relaxed);
+                            tracing::warn!(%origin, missed, "redis broker: pushes missed (past the stream's window)");
+                        }
+                    }
                 }
                 match item.split_at_checked(1) {
                     Some(("P", push)) => match decode_push(push) {
@@ -450,6 +455,26 @@ async fn consumer(
             }
         }
     }
+}
+
+/// Where a push's sequence number falls among its node's.
+#[derive(Debug, PartialEq, Eq)]
+enum Sequence {
+    /// Seen already.
+    Again,
+    /// New, after this many missed ones.
+    After(u64),
+}
+
+/// Checks `seq` from `origin` against the last one seen, and records it.
+fn sequence(last_seq: &mut HashMap<String, u64>, origin: &str, seq: u64) -> Sequence {
+    let verdict = match last_seq.get(origin) {
+        Some(&prev) if seq <= prev => return Sequence::Again,
+        Some(&prev) => Sequence::After(seq - prev - 1),
+        None => Sequence::After(0),
+    };
+    last_seq.insert(origin.to_owned(), seq);
+    verdict
 }
 
 /// Items in one stream entry: each `{seq}:{len}:{item}`, `seq` empty for
@@ -783,6 +808,29 @@ impl Broker for RedisBroker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sequence_numbers_tell_repeats_and_gaps() {
+        let mut seen = HashMap::new();
+        assert_eq!(
+            sequence(&mut seen, "a", 5),
+            Sequence::After(0),
+            "the first heard"
+        );
+        assert_eq!(sequence(&mut seen, "a", 6), Sequence::After(0));
+        assert_eq!(
+            sequence(&mut seen, "a", 6),
+            Sequence::Again,
+            "published twice"
+        );
+        assert_eq!(sequence(&mut seen, "a", 4), Sequence::Again);
+        assert_eq!(
+            sequence(&mut seen, "a", 10),
+            Sequence::After(3),
+            "7, 8, 9 missed"
+        );
+        assert_eq!(sequence(&mut seen, "b", 0), Sequence::After(0), "per node");
+    }
 
     #[test]
     fn items_round_trip_and_bad_ones_stop_the_reading() {
