@@ -122,6 +122,7 @@ pub mod channel;
 pub mod client;
 pub mod edn;
 pub mod event;
+mod event_stream;
 mod inline_deque;
 pub mod packer;
 pub mod router;
@@ -136,6 +137,7 @@ pub mod wire;
 pub mod ws;
 
 pub use event::{Event, EventError, EventId};
+pub use event_stream::{EventStream, EventsEnded, TryRecvError};
 pub use packer::{Packed, PackedRef, Packer};
 pub use typed::DataError;
 pub use value::{Value, ValueError, from_value, from_value_ref, to_value};

@@ -127,7 +127,7 @@ pub struct ChannelSocketClient {
 /// The stream of events for the application (Sente's `ch-recv`). Bounded
 /// by [`ClientOptions::recv_buffer`]: while it is full, the client stops
 /// reading from the server.
-pub type ClientEvents = async_channel::Receiver<ClientEventMsg>;
+pub type ClientEvents = crate::EventStream<ClientEventMsg>;
 
 /// A watch on [`ChannelSocketClient::state`].
 #[derive(Debug)]
@@ -234,7 +234,7 @@ impl ChannelSocketClient {
             |s: &Shared| crate::runtime::sleep_until_armed(&*s.runtime, s.lock().armed),
             super::outputs::fire_timers,
         )));
-        Ok((Self { shared }, events_rx))
+        Ok((Self { shared }, crate::EventStream::new(events_rx)))
     }
 
     /// The options the client was made with.

@@ -143,7 +143,7 @@ impl<M: EventMsg> EventRouter<M> {
     pub fn start(
         self,
         runtime: Arc<dyn Runtime>,
-        messages: async_channel::Receiver<M>,
+        messages: impl futures_util::Stream<Item = M> + Send + Unpin + 'static,
         options: RouterOptions,
     ) -> RouterHandle {
         let router = Arc::new(self);

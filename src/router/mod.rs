@@ -145,10 +145,12 @@ where
 }
 
 /// Starts a router on `runtime` that calls `handler` for every message of
-/// `messages` until the stream ends or [`RouterHandle::stop`] is called.
+/// `messages` (a server's or a client's [`EventStream`](crate::EventStream),
+/// or any stream of messages) until the stream ends or
+/// [`RouterHandle::stop`] is called.
 pub fn start_router<M, H, F>(
     runtime: Arc<dyn Runtime>,
-    messages: async_channel::Receiver<M>,
+    messages: impl futures_util::Stream<Item = M> + Send + Unpin + 'static,
     handler: H,
     options: RouterOptions,
 ) -> RouterHandle
@@ -162,12 +164,13 @@ where
     let handler = Arc::new(handler);
     let opts = Arc::new(options);
     let rt = runtime.clone();
+    let mut messages = messages;
     runtime.spawn(Box::pin(async move {
         loop {
-            let next = std::pin::pin!(messages.recv());
+            let next = futures_util::StreamExt::next(&mut messages);
             let halt = std::pin::pin!(stopped.recv());
             let msg = match select(next, halt).await {
-                Either::Left((Ok(msg), _)) => msg,
+                Either::Left((Some(msg), _)) => msg,
                 _ => break,
             };
             if opts.spawn_per_message {
@@ -247,7 +250,7 @@ mod tests {
             };
             let handle = start_router(
                 Arc::new(SmolRuntime),
-                rx,
+                Box::pin(rx),
                 move |m: Msg| {
                     let h = seen_tx.clone();
                     async move {
@@ -290,7 +293,7 @@ mod tests {
             };
             let handle = start_router(
                 Arc::new(SmolRuntime),
-                rx,
+                Box::pin(rx),
                 move |m: Msg| {
                     let d = done_tx.clone();
                     async move {

@@ -32,7 +32,7 @@ pub struct ChannelSocketServer {
 /// The stream of events for the application (Sente's `ch-recv`). Bounded by
 /// `recv_buffer`: while it is full, the server stops reading from the
 /// connections that feed it.
-pub type ServerEvents = async_channel::Receiver<ServerEventMsg>;
+pub type ServerEvents = crate::EventStream<ServerEventMsg>;
 
 /// The options of a push.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -98,7 +98,7 @@ impl ChannelSocketServer {
                 },
             )));
         }
-        Ok((Self { shared }, events_rx))
+        Ok((Self { shared }, crate::EventStream::new(events_rx)))
     }
 
     /// The options the server was made with.
