@@ -14,7 +14,8 @@
 //! - `[:chat/say {:text t}]` pushes `[:chat/msg {:from uid, :text t, :at inst}]`
 //!   to everyone and replies `:chat/ok`;
 //! - `[:chat/who]` replies the names online;
-//! - `[:chat/void]` is never answered (the page uses it to show a reply timeout);
+//! - `[:chat/void]` is never answered (the browser tests send it through the
+//!   page's client to see its reply timeout);
 //! - on every change of the connected users the server pushes
 //!   `[:chat/online [names…]]` to everyone.
 //!

@@ -100,18 +100,7 @@ $('say').addEventListener('submit', async (e) => {
     $('text').value = '';
   } catch (err) {
     if (!(err instanceof ChskReplyError)) throw err;
-    $('void-result').textContent = `not sent (${err.reply.name})`;
-  }
-});
-
-$('void').addEventListener('click', async () => {
-  $('void-result').textContent = 'waiting…';
-  try {
-    await chsk.send(['chat/void'], { timeoutMs: 500 });
-    $('void-result').textContent = 'answered';
-  } catch (err) {
-    if (!(err instanceof ChskReplyError)) throw err;
-    $('void-result').textContent = err.reply.name; // "timeout", "closed" or "error"
+    $('notice').textContent = `not sent (${err.reply.name})`;
   }
 });
 
