@@ -11,6 +11,7 @@ use super::event_msg::ServerEventMsg;
 use super::options::ServerOptions;
 use super::shared::{Shared, State};
 use super::types::*;
+use crate::event::Event;
 use crate::packer::{PackError, Packer};
 use crate::runtime::{BoxFuture, Runtime};
 use crate::value::Value;
@@ -137,11 +138,23 @@ impl ChannelSocketServer {
         self.shared.options.broker.as_ref().map(|b| b.stats())
     }
 
-    /// Closes every connection of a user (they will reconnect unless refused).
-    /// Returns how many were closed.
+    /// Closes every connection of a user (they will reconnect unless
+    /// refused), on every node of a cluster (with a
+    /// [`broker`](super::ServerOptions::broker): as Sente's `[:chsk/close]`
+    /// pushed to the user).
+    ///
+    /// Returns how many of this node's connections were closed.
     pub fn close_uid(&self, uid: &Value) -> usize {
         let shard = self.shared.shard_of_uid(uid);
-        self.in_shard(shard, |core, _| core.close_uid(uid))
+        let closed = self.in_shard(shard, |core, _| core.close_uid(uid));
+        if let Some(broker) = &self.shared.options.broker {
+            broker.publish(&super::broker::ClusterPush {
+                target: super::broker::PushTarget::Uid(uid.clone()),
+                event: Event::reserved(crate::event::ids::CLOSE, None),
+                flush: true,
+            });
+        }
+        closed
     }
 
     /// How many channels (WebSockets and held long-polls) user `uid` has

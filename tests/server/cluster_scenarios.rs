@@ -98,6 +98,9 @@ pub async fn pushes_and_presence_span_the_nodes(brokers: Vec<Arc<dyn Broker>>) {
     for tab in [&mut ann_a, &mut ann_b] {
         assert_eq!(tab.recv().await, None, "closed");
     }
+    // close_uid on A closes bob's tab on C.
+    assert_eq!(a.chsk.close_uid(&Value::from("bob")), 0, "none on A");
+    assert_eq!(bob_c.recv().await, None, "closed on C");
 }
 
 /// The uidport events each node's application saw, as `node: event`.

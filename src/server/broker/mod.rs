@@ -25,9 +25,9 @@
 //!   balancer): a node that has not seen its handshake answers its poll
 //!   with a new handshake, and pushes that wait for a client between polls
 //!   wait on the node that had it. WebSocket clients may connect anywhere.
-//! * [`close_uid`](super::ChannelSocketServer::close_uid) closes this
-//!   node's connections of the user; sending `[:chsk/close]` with
-//!   [`send`](super::ChannelSocketServer::send) closes them on every node.
+//! * [`close_uid`](super::ChannelSocketServer::close_uid) (and sending
+//!   `[:chsk/close]`) closes the user's connections on every node; what it
+//!   returns counts this node's.
 
 mod codec;
 mod in_process;
