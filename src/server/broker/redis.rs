@@ -240,16 +240,63 @@ impl RedisBroker {
     }
 }
 
-/// Sleeps for the backoff and doubles it.
-async fn back_off(runtime: &dyn Runtime, backoff: &mut Duration) {
-    runtime.sleep_until(runtime.now() + *backoff).await;
-    *backoff = (*backoff * 2).min(BACKOFF_MAX);
+/// One task's connection to Redis: made when first needed, dropped on a
+/// failure, remade after a backoff from 100 ms doubling to 5 s.
+struct Link {
+    conn: Option<MultiplexedConnection>,
+    backoff: Duration,
+    response_timeout: Duration,
+}
+
+impl Link {
+    fn new(response_timeout: Duration) -> Self {
+        Self {
+            conn: None,
+            backoff: BACKOFF_MIN,
+            response_timeout,
+        }
+    }
+
+    /// The connection, connecting first when there is none.
+    async fn get(
+        &mut self,
+        broker: &RedisBroker,
+    ) -> redis::RedisResult<&mut MultiplexedConnection> {
+        let conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => broker.connect(self.response_timeout).await?,
+        };
+        Ok(self.conn.insert(conn))
+    }
+
+    /// A command went through: the next failure backs off from the start.
+    fn worked(&mut self) {
+        self.backoff = BACKOFF_MIN;
+    }
+
+    /// Connecting or a command failed: logs it, drops the connection and
+    /// sleeps the backoff (the caller holds no strong broker meanwhile).
+    async fn failed(&mut self, runtime: &dyn Runtime, doing: &str, error: &redis::RedisError) {
+        tracing::warn!(%error, "redis broker: {doing} failed; will retry");
+        self.conn = None;
+        runtime.sleep_until(runtime.now() + self.backoff).await;
+        self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+    }
+}
+
+/// Waits for `listener`, or `period` (to notice a dropped server).
+async fn wait_or_tick(
+    runtime: &dyn Runtime,
+    listener: event_listener::EventListener,
+    period: Duration,
+) {
+    let tick = runtime.sleep_until(runtime.now() + period);
+    futures_util::future::select(tick, listener).await;
 }
 
 /// Publishes the outbox, in order, reconnecting as needed.
 async fn publisher(broker: Weak<RedisBroker>, runtime: Arc<dyn Runtime>) {
-    let mut conn: Option<MultiplexedConnection> = None;
-    let mut backoff = BACKOFF_MIN;
+    let mut link = Link::new(Duration::from_secs(5));
     loop {
         let Some(b) = broker.upgrade() else { return };
         let listener = b.outbox_ready.listen();
@@ -261,24 +308,9 @@ async fn publisher(broker: Weak<RedisBroker>, runtime: Arc<dyn Runtime>) {
             .collect();
         if batch.is_empty() {
             drop(b);
-            // Wake now and then to notice a dropped server.
-            let tick = runtime.sleep_until(runtime.now() + Duration::from_secs(1));
-            futures_util::future::select(tick, listener).await;
+            wait_or_tick(&*runtime, listener, Duration::from_secs(1)).await;
             continue;
         }
-        if conn.is_none() {
-            match b.connect(Duration::from_secs(5)).await {
-                Ok(c) => conn = Some(c),
-                Err(e) => {
-                    b.connected.store(false, Ordering::Relaxed);
-                    tracing::warn!(error = %e, "redis broker: cannot connect to publish");
-                    drop(b);
-                    back_off(&*runtime, &mut backoff).await;
-                    continue;
-                }
-            }
-        }
-        let Some(c) = conn.as_mut() else { continue };
         // The batch as one stream entry: far fewer entries for Redis to
         // keep and for every node to read.
         let items = frame_items(batch.iter().map(|(_, seq, entry)| (*seq, entry.as_str())));
@@ -294,9 +326,13 @@ async fn publisher(broker: Weak<RedisBroker>, runtime: Arc<dyn Runtime>) {
             .arg("d")
             .arg(items)
             .ignore();
-        match pipe.query_async::<()>(c).await {
+        let sent = match link.get(&b).await {
+            Ok(c) => pipe.query_async::<()>(c).await,
+            Err(e) => Err(e),
+        };
+        match sent {
             Ok(()) => {
-                backoff = BACKOFF_MIN;
+                link.worked();
                 b.connected.store(true, Ordering::Relaxed);
                 let mut outbox = lock(&b.outbox);
                 // Entries dropped meanwhile went from the front: remove
@@ -313,11 +349,9 @@ async fn publisher(broker: Weak<RedisBroker>, runtime: Arc<dyn Runtime>) {
                 b.published.fetch_add(pushes, Ordering::Relaxed);
             }
             Err(e) => {
-                conn = None;
                 b.connected.store(false, Ordering::Relaxed);
-                tracing::warn!(error = %e, "redis broker: publishing failed; will retry");
                 drop(b);
-                back_off(&*runtime, &mut backoff).await;
+                link.failed(&*runtime, "publishing", &e).await;
             }
         }
     }
@@ -330,8 +364,7 @@ async fn consumer(
     node: Weak<dyn ClusterNode>,
     runtime: Arc<dyn Runtime>,
 ) {
-    let mut conn: Option<MultiplexedConnection> = None;
-    let mut backoff = BACKOFF_MIN;
+    let mut link: Option<Link> = None;
     let mut last_id: Option<String> = None;
     let mut last_seq: HashMap<String, u64> = HashMap::new();
     loop {
@@ -340,18 +373,16 @@ async fn consumer(
             return;
         }
         let block = b.options.read_block;
-        if conn.is_none() {
-            match b.connect(block + Duration::from_secs(5)).await {
-                Ok(c) => conn = Some(c),
-                Err(e) => {
-                    tracing::warn!(error = %e, "redis broker: cannot connect to read");
-                    drop(b);
-                    back_off(&*runtime, &mut backoff).await;
-                    continue;
-                }
+        // An XREAD waits `block` for entries: its answer may take that long.
+        let link = link.get_or_insert_with(|| Link::new(block + Duration::from_secs(5)));
+        let c = match link.get(&b).await {
+            Ok(c) => c,
+            Err(e) => {
+                drop(b);
+                link.failed(&*runtime, "connecting to read", &e).await;
+                continue;
             }
-        }
-        let Some(c) = conn.as_mut() else { continue };
+        };
         let stream = b.key("pushes");
         // The first time: from the stream's end as it is now.
         let from = match &last_id {
@@ -376,10 +407,8 @@ async fn consumer(
                         id
                     }
                     Err(e) => {
-                        conn = None;
-                        tracing::warn!(error = %e, "redis broker: reading failed; will retry");
                         drop(b);
-                        back_off(&*runtime, &mut backoff).await;
+                        link.failed(&*runtime, "reading", &e).await;
                         continue;
                     }
                 }
@@ -397,14 +426,13 @@ async fn consumer(
             .await;
         let reply = match read {
             Ok(r) => {
-                backoff = BACKOFF_MIN;
+                link.worked();
                 r
             }
             Err(e) => {
-                conn = None;
-                tracing::warn!(error = %e, "redis broker: reading failed; will resume from {from}");
                 drop(b);
-                back_off(&*runtime, &mut backoff).await;
+                // Resumes from `last_id`, where it stopped.
+                link.failed(&*runtime, "reading", &e).await;
                 continue;
             }
         };
@@ -556,26 +584,21 @@ async fn presence(
     node: Weak<dyn ClusterNode>,
     runtime: Arc<dyn Runtime>,
 ) {
-    let mut conn: Option<MultiplexedConnection> = None;
-    let mut backoff = BACKOFF_MIN;
+    let mut link = Link::new(Duration::from_secs(5));
     loop {
         let Some(b) = broker.upgrade() else { return };
         let Some(n) = node.upgrade() else { return };
         let listener = b.presence_wake.listen();
         let announce = b.presence_dirty.swap(false, Ordering::AcqRel);
-        if conn.is_none() {
-            match b.connect(Duration::from_secs(5)).await {
-                Ok(c) => conn = Some(c),
-                Err(e) => {
-                    b.presence_dirty.store(true, Ordering::Release);
-                    tracing::warn!(error = %e, "redis broker: cannot connect for presence");
-                    drop((b, n));
-                    back_off(&*runtime, &mut backoff).await;
-                    continue;
-                }
+        let c = match link.get(&b).await {
+            Ok(c) => c,
+            Err(e) => {
+                b.presence_dirty.store(true, Ordering::Release);
+                drop((b, n));
+                link.failed(&*runtime, "connecting for presence", &e).await;
+                continue;
             }
-        }
-        let Some(c) = conn.as_mut() else { continue };
+        };
         let nodes_key = b.key("nodes");
         let mine = presence_text(&n.local_uids());
         drop(n);
@@ -617,7 +640,6 @@ async fn presence(
         };
         match result {
             Ok((others, texts)) => {
-                backoff = BACKOFF_MIN;
                 let mut remote = ConnectedUids::default();
                 let mut gone = Vec::new();
                 for (id, text) in others
@@ -651,6 +673,7 @@ async fn presence(
                         }
                     }
                 }
+                link.worked();
                 let changed = {
                     let mut current = lock(&b.remote);
                     let changed = *current != remote;
@@ -666,18 +689,15 @@ async fn presence(
                 }
             }
             Err(e) => {
-                conn = None;
                 b.presence_dirty.store(true, Ordering::Release);
-                tracing::warn!(error = %e, "redis broker: presence failed; will retry");
                 drop(b);
-                back_off(&*runtime, &mut backoff).await;
+                link.failed(&*runtime, "presence", &e).await;
                 continue;
             }
         }
         let heartbeat = b.options.heartbeat;
         drop(b);
-        let tick = runtime.sleep_until(runtime.now() + heartbeat);
-        futures_util::future::select(tick, listener).await;
+        wait_or_tick(&*runtime, listener, heartbeat).await;
     }
 }
 
@@ -688,8 +708,7 @@ async fn uidports(
     node: Weak<dyn ClusterNode>,
     runtime: Arc<dyn Runtime>,
 ) {
-    let mut conn: Option<MultiplexedConnection> = None;
-    let mut backoff = BACKOFF_MIN;
+    let mut link = Link::new(Duration::from_secs(5));
     loop {
         let Some(b) = broker.upgrade() else { return };
         let listener = b.uidports_ready.listen();
@@ -701,34 +720,24 @@ async fn uidports(
         });
         let Some((open, uid)) = next else {
             drop(b);
-            let tick = runtime.sleep_until(runtime.now() + Duration::from_secs(1));
-            futures_util::future::select(tick, listener).await;
+            wait_or_tick(&*runtime, listener, Duration::from_secs(1)).await;
             continue;
         };
-        if conn.is_none() {
-            match b.connect(Duration::from_secs(5)).await {
-                Ok(c) => conn = Some(c),
-                Err(e) => {
-                    tracing::warn!(error = %e, "redis broker: cannot connect for uidports");
-                    drop(b);
-                    back_off(&*runtime, &mut backoff).await;
-                    continue;
-                }
-            }
-        }
-        let Some(c) = conn.as_mut() else { continue };
         let uid = uid.unwrap_or_default();
-        let answer: redis::RedisResult<i64> = redis::cmd("EVAL")
+        let mut answer = redis::cmd("EVAL");
+        answer
             .arg(if open { OPEN_SCRIPT } else { CLOSE_SCRIPT })
             .arg(2)
             .arg(b.key("uid-nodes"))
             .arg(b.key(&format!("node-uids:{}", b.node_id)))
-            .arg(&uid)
-            .query_async(c)
-            .await;
+            .arg(&uid);
+        let answer: redis::RedisResult<i64> = match link.get(&b).await {
+            Ok(c) => answer.query_async(c).await,
+            Err(e) => Err(e),
+        };
         match answer {
             Ok(n) => {
-                backoff = BACKOFF_MIN;
+                link.worked();
                 let msg = lock(&b.uidports).pop_front();
                 let cluster_wide = if open { n == 1 } else { n == 0 };
                 if cluster_wide && let (Some(msg), Some(node)) = (msg, node.upgrade()) {
@@ -736,10 +745,8 @@ async fn uidports(
                 }
             }
             Err(e) => {
-                conn = None;
-                tracing::warn!(error = %e, "redis broker: uidport failed; will retry");
                 drop(b);
-                back_off(&*runtime, &mut backoff).await;
+                link.failed(&*runtime, "uidport", &e).await;
             }
         }
     }
