@@ -17,54 +17,21 @@
 //!
 //! `cargo bench --bench cluster --features redis`
 
-use std::future::Future;
-use std::pin::Pin;
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use futures_util::{Sink, Stream};
-use sente::channel::{ChannelError, Inbound, Outbound};
 use sente::packer::EdnPacker;
 use sente::runtimes::smol::SmolRuntime;
 use sente::server::broker::{Broker, InProcessHub};
-use sente::server::{ChannelSocketServer, CsrfCheck, GetResponse, SendOptions, ServerOptions};
+use sente::server::{ChannelSocketServer, CsrfCheck, SendOptions, ServerOptions};
 use sente::{Event, Value};
+use support::{Connection, connect, poll_once};
 
 const USERS: usize = 900;
 const PUSHES_PER_USER: usize = 100;
-
-/// A WebSocket that counts the frames it is given.
-struct CountingChannel(Arc<AtomicU64>);
-
-impl Stream for CountingChannel {
-    type Item = Result<Inbound, ChannelError>;
-    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Poll::Pending
-    }
-}
-
-impl Sink<Outbound> for CountingChannel {
-    type Error = ChannelError;
-    fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ChannelError>> {
-        Poll::Ready(Ok(()))
-    }
-    fn start_send(self: Pin<&mut Self>, item: Outbound) -> Result<(), ChannelError> {
-        if matches!(item, Outbound::Message(_)) {
-            self.0.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(())
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ChannelError>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ChannelError>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-type Connection = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 fn node(broker: Option<Arc<dyn Broker>>) -> ChannelSocketServer {
     let mut options = ServerOptions::default()
@@ -78,18 +45,6 @@ fn node(broker: Option<Arc<dyn Broker>>) -> ChannelSocketServer {
             .expect("options");
     std::mem::forget(events);
     server
-}
-
-fn connect(server: &ChannelSocketServer, uid: &str, frames: &Arc<AtomicU64>) -> Connection {
-    let (head, ()) = http::Request::get(format!("/chsk?client-id=c-{uid}&uid={uid}"))
-        .header("upgrade", "websocket")
-        .body(())
-        .expect("a request")
-        .into_parts();
-    let GetResponse::Upgrade(accept) = smol::block_on(server.handle_get(head)) else {
-        panic!("an upgrade")
-    };
-    Box::pin(server.serve_websocket(accept, CountingChannel(frames.clone())))
 }
 
 fn cpu_time() -> Duration {
@@ -106,10 +61,7 @@ fn cpu_time() -> Duration {
 }
 
 fn poll_all(conns: &mut [Connection]) {
-    let mut cx = Context::from_waker(Waker::noop());
-    for c in conns {
-        let _ = c.as_mut().poll(&mut cx);
-    }
+    conns.iter_mut().for_each(poll_once);
 }
 
 /// Pushes from the first node to every user, `PUSHES_PER_USER` times;
@@ -121,7 +73,7 @@ fn run(brokers: Vec<Option<Arc<dyn Broker>>>) -> (f64, Duration) {
     let mut conns: Vec<Connection> = uids
         .iter()
         .enumerate()
-        .map(|(u, uid)| connect(&nodes[u % nodes.len()], uid, &frames))
+        .map(|(u, uid)| connect(&nodes[u % nodes.len()], uid, frames.clone()))
         .collect();
     // Handshakes written; every node sees every user.
     poll_all(&mut conns);

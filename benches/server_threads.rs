@@ -17,50 +17,19 @@
 //! default 1; `SENTE_BENCH_ROUNDS`, default 3; `SENTE_BENCH_SHARDS` to
 //! measure one `lock_shards` setting only)
 
-use std::future::Future;
-use std::pin::Pin;
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use futures_util::{Sink, Stream};
-use sente::channel::{ChannelError, Inbound, Outbound};
 use sente::packer::EdnPacker;
 use sente::runtimes::smol::SmolRuntime;
-use sente::server::{ChannelSocketServer, CsrfCheck, GetResponse, SendOptions, ServerOptions};
+use sente::server::{ChannelSocketServer, CsrfCheck, SendOptions, ServerOptions};
 use sente::{Event, Value};
+use support::{Connection, connect, poll_once};
 
 const USERS: usize = 1000;
-
-/// A WebSocket that takes every frame and never sends one.
-struct NullChannel;
-
-impl Stream for NullChannel {
-    type Item = Result<Inbound, ChannelError>;
-    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Poll::Pending
-    }
-}
-
-impl Sink<Outbound> for NullChannel {
-    type Error = ChannelError;
-    fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ChannelError>> {
-        Poll::Ready(Ok(()))
-    }
-    fn start_send(self: Pin<&mut Self>, item: Outbound) -> Result<(), ChannelError> {
-        std::hint::black_box(item);
-        Ok(())
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ChannelError>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ChannelError>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-type Connection = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A server with `USERS` users, one connection each (handshakes written).
 fn server(lock_shards: usize) -> (ChannelSocketServer, Vec<(Value, Connection)>) {
@@ -74,29 +43,31 @@ fn server(lock_shards: usize) -> (ChannelSocketServer, Vec<(Value, Connection)>)
     std::mem::forget(events); // nothing is read: the users only receive
     let users = (0..USERS)
         .map(|u| {
-            let uid = Value::from(format!("user-{u}"));
-            let (head, ()) = http::Request::get(format!("/chsk?client-id=c{u}&uid=user-{u}"))
-                .header("upgrade", "websocket")
-                .body(())
-                .expect("a request")
-                .into_parts();
-            let GetResponse::Upgrade(accept) = smol::block_on(server.handle_get(head)) else {
-                panic!("an upgrade")
-            };
-            let mut conn: Connection = Box::pin(server.serve_websocket(accept, NullChannel));
+            let uid = format!("user-{u}");
+            // A counter per connection: the threads share none.
+            let mut conn = connect(&server, &uid, Arc::default());
             poll_once(&mut conn);
-            (uid, conn)
+            (Value::from(uid), conn)
         })
         .collect();
     (server, users)
 }
 
-fn poll_once(conn: &mut Connection) {
-    let mut cx = Context::from_waker(Waker::noop());
-    assert!(
-        conn.as_mut().poll(&mut cx).is_pending(),
-        "the connection ended"
-    );
+/// Lets the workers run for `run`, stops them, and returns the pushes
+/// they counted per second.
+fn per_second(
+    run: Duration,
+    stop: &AtomicBool,
+    start: Instant,
+    workers: Vec<std::thread::JoinHandle<u64>>,
+) -> f64 {
+    std::thread::sleep(run);
+    stop.store(true, Ordering::Relaxed);
+    let pushes: u64 = workers
+        .into_iter()
+        .map(|w| w.join().expect("a worker"))
+        .sum();
+    pushes as f64 / start.elapsed().as_secs_f64()
 }
 
 /// The floor: each thread packs the same pushes itself, sharing nothing
@@ -124,13 +95,7 @@ fn measure_floor(threads: usize, run: Duration) -> f64 {
             })
         })
         .collect();
-    std::thread::sleep(run);
-    stop.store(true, Ordering::Relaxed);
-    let pushes: u64 = workers
-        .into_iter()
-        .map(|w| w.join().expect("a worker"))
-        .sum();
-    pushes as f64 / start.elapsed().as_secs_f64()
+    per_second(run, &stop, start, workers)
 }
 
 /// How the users are split between the threads.
@@ -176,13 +141,7 @@ fn measure(lock_shards: usize, split: Split, threads: usize, run: Duration) -> f
             })
         })
         .collect();
-    std::thread::sleep(run);
-    stop.store(true, Ordering::Relaxed);
-    let pushes: u64 = workers
-        .into_iter()
-        .map(|w| w.join().expect("a worker"))
-        .sum();
-    pushes as f64 / start.elapsed().as_secs_f64()
+    per_second(run, &stop, start, workers)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
