@@ -28,10 +28,7 @@ impl ChannelSocketServer {
         options: SendOptions,
     ) -> Result<usize, SendError> {
         let uid = push_uid(uid)?;
-        let mut checked = CheckedPush::new(event);
-        // Checked (for EDN: walked; for other packers: packed) before the
-        // lock; a WebSocket client is the common case.
-        let _ = checked.check(&*self.shared.packer, Transport::Ws);
+        let mut checked = self.checked_for_ws(event);
         let reached = self.send_here(&uid, &mut checked, options.flush)?;
         self.publish(PushTarget::Uid(uid), &checked, options.flush);
         Ok(reached)
@@ -53,8 +50,7 @@ impl ChannelSocketServer {
         options: SendOptions,
     ) -> Result<usize, SendError> {
         let uid = push_uid(uid)?;
-        let mut checked = CheckedPush::new(event);
-        let _ = checked.check(&*self.shared.packer, Transport::Ws);
+        let mut checked = self.checked_for_ws(event);
         self.send_here(&uid, &mut checked, options.flush)
     }
 
@@ -121,8 +117,7 @@ impl ChannelSocketServer {
         event: Event,
     ) -> Result<bool, SendError> {
         let uid = push_uid(uid)?;
-        let mut checked = CheckedPush::new(event);
-        let _ = checked.check(&*self.shared.packer, Transport::Ws);
+        let mut checked = self.checked_for_ws(event);
         let found = self.send_to_client_here(&uid, client_id, &mut checked)?;
         let target = PushTarget::Client {
             uid,
@@ -145,8 +140,7 @@ impl ChannelSocketServer {
 
     /// Delivers a push another node published to this node's clients.
     pub(crate) fn deliver_remote(&self, push: ClusterPush) {
-        let mut checked = CheckedPush::new(push.event);
-        let _ = checked.check(&*self.shared.packer, Transport::Ws);
+        let mut checked = self.checked_for_ws(push.event);
         let result = match push.target {
             PushTarget::Uid(uid) => push_uid(&uid)
                 .and_then(|uid| self.send_here(&uid, &mut checked, push.flush))
@@ -232,6 +226,16 @@ impl ChannelSocketServer {
                 flush,
             });
         }
+    }
+
+    /// An event to push, checked for WebSocket clients (the common case)
+    /// before any lock is taken (for EDN a walk, for other packers a pack);
+    /// the core checks it for Ajax when a user has Ajax clients, and turns
+    /// a failed check into the error when a user has WebSocket clients.
+    fn checked_for_ws(&self, event: Event) -> CheckedPush {
+        let mut checked = CheckedPush::new(event);
+        let _ = checked.check(&*self.shared.packer, Transport::Ws);
+        checked
     }
 
     /// An event to push to users of several shards, checked for both

@@ -305,12 +305,15 @@ impl Shared {
                         reply_to: inc.reply,
                         server: Arc::downgrade(self),
                     };
-                    let uidport = msg.event.is(crate::event::ids::UIDPORT_OPEN)
-                        || msg.event.is(crate::event::ids::UIDPORT_CLOSE);
                     match &self.options.broker {
                         // This node's first or last connection of the user:
                         // the cluster's only if no other node has the user.
-                        Some(broker) if uidport => events.extend(broker.uidport(msg)),
+                        Some(broker)
+                            if msg.event.is(crate::event::ids::UIDPORT_OPEN)
+                                || msg.event.is(crate::event::ids::UIDPORT_CLOSE) =>
+                        {
+                            events.extend(broker.uidport(msg))
+                        }
                         _ => events.push(msg),
                     }
                 }
