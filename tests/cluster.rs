@@ -44,3 +44,8 @@ fn a_node_without_a_broker_is_alone() {
 fn uidports_once_per_cluster_on_the_in_process_broker() {
     smol::block_on(uidports_fire_once_per_cluster(in_process(2)));
 }
+
+#[test]
+fn ajax_on_any_node_on_the_in_process_broker() {
+    smol::block_on(ajax_on_any_node(in_process(3)));
+}

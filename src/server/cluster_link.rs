@@ -28,6 +28,12 @@ impl ClusterNode for ClusterLink {
         }
     }
 
+    fn mail_arrived(&self, target: &super::broker::PushTarget) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.mail_waiters.wake(target);
+        }
+    }
+
     fn local_uids(&self) -> ConnectedUids {
         self.shared
             .upgrade()

@@ -50,7 +50,7 @@ pub fn is_websocket_upgrade(head: &http::request::Parts) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
-fn body_response(payload: &Packed) -> HttpResponse {
+pub(super) fn body_response(payload: &Packed) -> HttpResponse {
     let content_type = if payload.is_binary() {
         "application/octet-stream"
     } else {
@@ -78,7 +78,7 @@ fn shutting_down() -> HttpResponse {
 }
 
 /// Runs `on_drop` unless disarmed: tells the core a held request went away.
-struct DropGuard<F: FnMut()>(Option<F>);
+pub(super) struct DropGuard<F: FnMut()>(pub(super) Option<F>);
 
 impl<F: FnMut()> Drop for DropGuard<F> {
     fn drop(&mut self) {
@@ -117,6 +117,11 @@ impl ChannelSocketServer {
             });
         }
         let handshake = req.params.contains_key("handshake?");
+        if let Some(broker) = self.shared.ajax_broker() {
+            return self
+                .shared_ajax_get(broker, req, uid, handshake_data, handshake)
+                .await;
+        }
         let client_id = req.client_id.clone();
         let req = Arc::new(req);
         let (tx, rx) = async_channel::bounded(1);
@@ -153,7 +158,7 @@ impl ChannelSocketServer {
         }
     }
 
-    fn poll_gone(&self, conn: ConnId, uid: &Value, client_id: &str) {
+    pub(super) fn poll_gone(&self, conn: ConnId, uid: &Value, client_id: &str) {
         let shard = self.shared.shard_of_conn(conn);
         let ((), events) = self.shared.with_shard(shard, |st, now| {
             st.remove_route(conn);
@@ -163,7 +168,7 @@ impl ChannelSocketServer {
         self.shared.conn_ended.notify(usize::MAX);
     }
 
-    fn forget(&self, conn: ConnId) {
+    pub(super) fn forget(&self, conn: ConnId) {
         let shard = self.shared.shard_of_conn(conn);
         let ((), events) = self.shared.with_shard(shard, |st, _| st.remove_route(conn));
         debug_assert!(events.is_empty());

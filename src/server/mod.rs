@@ -28,6 +28,7 @@ mod request;
 mod security;
 mod send;
 mod shared;
+mod shared_ajax;
 mod types;
 mod ws_connection;
 

@@ -129,9 +129,16 @@ pub(crate) struct Shared {
     pub(crate) conn_ended: event_listener::Event,
     /// What the broker holds (weakly) of this server, when it has one.
     pub(crate) cluster_link: std::sync::OnceLock<Arc<dyn super::broker::ClusterNode>>,
+    /// The polls held for Ajax clients the cluster shares.
+    pub(crate) mail_waiters: super::shared_ajax::MailWaiters,
 }
 
 impl Shared {
+    /// The broker, when it shares Ajax clients.
+    pub(crate) fn ajax_broker(&self) -> Option<Arc<dyn super::broker::Broker>> {
+        self.options.broker.clone().filter(|b| b.shares_ajax())
+    }
+
     /// The shared state of a server, with one core per shard, and the
     /// receivers of the shards' timer wakes (one per shard, in order).
     pub(crate) fn new(
@@ -144,8 +151,11 @@ impl Shared {
         let mut shards = Vec::with_capacity(count);
         let mut wakes = Vec::with_capacity(count);
         for index in 0..count {
-            let core = ServerCore::new(options.config.clone(), packer.clone())?
+            let mut core = ServerCore::new(options.config.clone(), packer.clone())?
                 .with_first_conn_id((index as u64) << SHARD_SHIFT);
+            if options.broker.as_ref().is_some_and(|b| b.shares_ajax()) {
+                core = core.with_ajax_in_mailboxes();
+            }
             let (timer_wake, wake_rx) = async_channel::bounded(1);
             shards.push(Shard {
                 state: Mutex::new(State {
@@ -174,6 +184,7 @@ impl Shared {
             shutdown_begun: event_listener::Event::new(),
             conn_ended: event_listener::Event::new(),
             cluster_link: std::sync::OnceLock::new(),
+            mail_waiters: Default::default(),
         };
         Ok((shared, wakes))
     }

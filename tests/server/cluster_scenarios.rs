@@ -165,3 +165,82 @@ pub async fn uidports_fire_once_per_cluster(brokers: Vec<Arc<dyn Broker>>) {
         "one close in the cluster"
     );
 }
+
+/// Waits until `node` holds a long-poll of user `uid`.
+pub async fn holds_poll(node: &ChannelSocketServer, uid: &str) {
+    within("the held poll", async {
+        while !node.local_connected_uids().ajax.contains(&Value::from(uid)) {
+            smol::Timer::after(std::time::Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+}
+
+/// One Ajax client whose every request goes to another node: the
+/// handshake to A, long-polls to B, C and A, an event POSTed to C. Pushes
+/// reach it once, in order, whichever node holds its poll, and those made
+/// between its polls wait for the next one.
+pub async fn ajax_on_any_node(brokers: Vec<Arc<dyn Broker>>) {
+    let nodes = cluster(brokers).await;
+    let (a, b, c) = (&nodes[0], &nodes[1], &nodes[2]);
+    let poll = |addr: std::net::SocketAddr| {
+        smol::spawn(async move { get(addr, "/chsk?client-id=ajx", "").await })
+    };
+    // A client the cluster has never seen gets a handshake, on any node.
+    let stranger = get(b.addr, "/chsk?client-id=stranger", "").await;
+    assert!(
+        stranger.text().contains(":chsk/handshake"),
+        "{}",
+        stranger.text()
+    );
+
+    let hs = get(a.addr, "/chsk?client-id=ajx&handshake%3F=true", "").await;
+    assert_eq!(hs.status, 200);
+    assert!(hs.text().contains(":chsk/handshake"), "{}", hs.text());
+    // A poll on B, which never saw the handshake: held, not a new handshake.
+    let held_on_b = poll(b.addr);
+    holds_poll(&b.chsk, "ajx").await;
+    // An event POSTed to C whose handler pushes to the sender: the push
+    // reaches the poll held on B.
+    let post = post_form(c.addr, &ppstr("ajx", "[[:echo/push 7] :ajax]"), "").await;
+    assert_eq!(post.status, 200, "{}", post.text());
+    let answer = within("the push on B's poll", held_on_b).await;
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer.text().contains("[:echo/pushed 7]"),
+        "{}",
+        answer.text()
+    );
+    assert!(!answer.text().contains("handshake"), "{}", answer.text());
+
+    // Pushed between polls, from A and from B: they wait for the next poll,
+    // wherever it lands (C), in order.
+    for (node, n) in [(a, 8), (b, 9)] {
+        node.chsk
+            .send(&Value::from("ajx"), news(n), SendOptions { flush: true })
+            .expect("packs");
+    }
+    let on_c = within("the waiting pushes on C", poll(c.addr)).await;
+    let text = on_c.text();
+    let (at8, at9) = (text.find("[:test/news 8]"), text.find("[:test/news 9]"));
+    assert!(at8.is_some() && at8 < at9, "both, in order: {text}");
+
+    // The next poll, on A (which had the handshake), gets no copy of them.
+    let held_on_a = poll(a.addr);
+    holds_poll(&a.chsk, "ajx").await;
+    c.chsk
+        .broadcast(news(10), SendOptions { flush: true })
+        .expect("packs");
+    let on_a = within("the broadcast on A's poll", held_on_a).await;
+    assert_eq!(
+        on_a.text().matches(":test/news").count(),
+        1,
+        "{}",
+        on_a.text()
+    );
+    assert!(on_a.text().contains("[:test/news 10]"), "{}", on_a.text());
+    for node in &nodes {
+        let stats = node.chsk.broker_stats().expect("a broker");
+        assert_eq!(stats.lost, 0);
+    }
+}

@@ -20,17 +20,37 @@
 //! model of the contract); `RedisBroker` (feature `redis`) joins processes
 //! on one Redis, and says what it guarantees.
 //!
+//! # Ajax clients on any node
+//! A broker that shares Ajax clients ([`Broker::shares_ajax`]; both
+//! brokers here do, by default) lets a load balancer send each request of
+//! an Ajax client to any node: the handshake to one, a long-poll to
+//! another, a POST to a third. The cluster registers each Ajax client when
+//! it shakes hands and at every poll (for the poll timeout plus the Ajax
+//! grace period); a push for it waits in its mailbox, kept by the broker,
+//! until the node holding its next long-poll takes it — once, in the order
+//! the pushes were published. A poll on a node that has not seen the
+//! client is a poll, not a new handshake, when the cluster knows it.
+//! Without sharing, an Ajax client should keep to one node (sticky
+//! routing): a node that has not seen its handshake answers its poll with a
+//! new handshake, and pushes that wait for it between polls wait on the
+//! node that had it.
+//!
 //! # Limits
-//! * An Ajax client should keep to one node (sticky routing at the load
-//!   balancer): a node that has not seen its handshake answers its poll
-//!   with a new handshake, and pushes that wait for a client between polls
-//!   wait on the node that had it. WebSocket clients may connect anywhere.
+//! * A mailbox holds at most [`AJAX_MAILBOX_BYTES`] by default; past it
+//!   the oldest pushes are dropped, counted in [`BrokerStats::lost`] and
+//!   logged. A client unheard of for longer than its registration loses
+//!   its mailbox, as a single node forgets it after its grace period.
+//! * If a long-poll ends (the client went away, or its timeout) in the
+//!   instant after its node took the client's mail, the mail is put back
+//!   at the front of the mailbox; a poll held meanwhile on another node
+//!   could take later pushes first.
 //! * [`close_uid`](super::ChannelSocketServer::close_uid) (and sending
 //!   `[:chsk/close]`) closes the user's connections on every node; what it
 //!   returns counts this node's.
 
 mod codec;
 mod in_process;
+mod mailboxes;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
@@ -48,6 +68,18 @@ pub use in_process::{InProcessBroker, InProcessHub};
 
 use super::event_msg::ServerEventMsg;
 use super::types::ConnectedUids;
+
+/// The default bound of one Ajax client's mailbox, in bytes of encoded
+/// pushes (1 MiB).
+pub const AJAX_MAILBOX_BYTES: usize = 1 << 20;
+
+/// A broker operation that may wait for its backend.
+pub type BrokerFuture<T> = futures_util::future::BoxFuture<'static, Result<T, MailboxError>>;
+
+/// Why an Ajax mailbox could not be reached.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ajax mailbox: {0}")]
+pub struct MailboxError(pub String);
 
 /// Whom a push is for.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +116,10 @@ pub trait ClusterNode: Send + Sync + 'static {
     fn deliver(&self, push: ClusterPush);
     /// The users connected on the other nodes changed.
     fn remote_presence_changed(&self);
+    /// Pushes for `target` were put in the mailboxes of Ajax clients
+    /// ([`Broker::shares_ajax`]): the polls this node holds for them take
+    /// them.
+    fn mail_arrived(&self, target: &PushTarget);
     /// The users connected on this node now, for the broker to share.
     fn local_uids(&self) -> ConnectedUids;
     /// Hands the application an event the broker held back (a
@@ -136,6 +172,58 @@ pub trait Broker: Send + Sync + std::fmt::Debug + 'static {
     /// [`ClusterNode::emit`]). Called under the node's lock: it must not
     /// call back into the node before returning.
     fn uidport(&self, msg: ServerEventMsg) -> Option<ServerEventMsg>;
+
+    /// Whether this broker keeps the cluster's Ajax clients and their
+    /// mailboxes (see the [module](self)): then the node leaves every push
+    /// for Ajax clients to [`publish`](Self::publish), which puts it in the
+    /// mailboxes and calls [`ClusterNode::mail_arrived`] on every node,
+    /// and serves long-polls from [`take_mail`](Self::take_mail). The
+    /// default: no.
+    fn shares_ajax(&self) -> bool {
+        false
+    }
+
+    /// Registers an Ajax client with the cluster for `ttl` from now (at its
+    /// handshake and every poll). Returns whether the cluster knew it
+    /// already, or a [`MailboxError`] when the backend is unreachable (the
+    /// node then answers 503, and the client retries).
+    fn register_ajax(
+        &self,
+        uid: &Value,
+        client_id: &str,
+        ttl: std::time::Duration,
+    ) -> BrokerFuture<bool> {
+        let _ = (uid, client_id, ttl);
+        Box::pin(async {
+            Err(MailboxError(
+                "this broker does not share Ajax clients".into(),
+            ))
+        })
+    }
+
+    /// Takes every push waiting in an Ajax client's mailbox, oldest first.
+    /// A [`MailboxError`] when the backend is unreachable.
+    fn take_mail(&self, uid: &Value, client_id: &str) -> BrokerFuture<Vec<Event>> {
+        let _ = (uid, client_id);
+        Box::pin(async {
+            Err(MailboxError(
+                "this broker does not share Ajax clients".into(),
+            ))
+        })
+    }
+
+    /// Puts pushes taken by [`take_mail`](Self::take_mail) back at the
+    /// front of the mailbox (the poll they were for ended meanwhile). A
+    /// [`MailboxError`] when the backend is unreachable (they are lost,
+    /// and logged by the node).
+    fn put_back_mail(&self, uid: &Value, client_id: &str, events: Vec<Event>) -> BrokerFuture<()> {
+        let _ = (uid, client_id, events);
+        Box::pin(async {
+            Err(MailboxError(
+                "this broker does not share Ajax clients".into(),
+            ))
+        })
+    }
 }
 
 impl std::fmt::Debug for dyn ClusterNode {

@@ -36,6 +36,63 @@ impl ServerCore {
             self.detach(now, Transport::Ajax, &uid, &client_id, conn);
             return Ok(AjaxGet::Respond(Arc::new(hs)));
         }
+        self.ajax_poll(now, uid, &client_id, conn)
+    }
+
+    /// An Ajax long-poll from a client the cluster knows (a broker that
+    /// shares Ajax clients said so), though this core may not have seen its
+    /// handshake: held until a push, `lp_timeout`, or
+    /// [`ajax_answer_poll`](Self::ajax_answer_poll).
+    ///
+    /// # Errors
+    /// [`ConnectError`] when the client id is blank or the user has too many clients.
+    pub fn ajax_poll_known(
+        &mut self,
+        now: Instant,
+        uid: Value,
+        client_id: &str,
+    ) -> Result<AjaxGet, ConnectError> {
+        if client_id.trim().is_empty() {
+            return Err(ConnectError::MissingClientId);
+        }
+        let client_id: Arc<str> = Arc::from(client_id);
+        let conn = self.fresh_id();
+        self.ajax_poll(now, uid, &client_id, conn)
+    }
+
+    /// Takes a held long-poll out of the core to answer it with pushes
+    /// from the cluster's mailbox: returns true when `conn` is still the
+    /// client's held poll (it is answered now: the grace period starts),
+    /// false when it was answered meanwhile (timeout, a newer poll).
+    pub fn ajax_answer_poll(
+        &mut self,
+        now: Instant,
+        uid: &Value,
+        client_id: &str,
+        conn: ConnId,
+    ) -> bool {
+        let Some((cid, held)) = self
+            .ajax_clients
+            .get(uid)
+            .and_then(|m| m.get_key_value(client_id))
+            .map(|(cid, c)| (cid.clone(), c.channel == Some(conn)))
+        else {
+            return false;
+        };
+        if held {
+            self.detach(now, Transport::Ajax, uid, &cid, conn);
+        }
+        held
+    }
+
+    fn ajax_poll(
+        &mut self,
+        now: Instant,
+        uid: Value,
+        client_id: &Arc<str>,
+        conn: ConnId,
+    ) -> Result<AjaxGet, ConnectError> {
+        let client_id = client_id.clone();
         // A poll replaces any poll still held for this client: answer the old one.
         let old = self
             .ajax_clients

@@ -130,6 +130,9 @@ pub struct ServerCore {
     batch_memo: Option<BatchMemo>,
     connected: ConnectedUids,
     connected_version: u64,
+    /// Pushes for Ajax clients are the cluster's to deliver (their
+    /// mailboxes): this core holds their polls, never their pushes.
+    ajax_in_mailboxes: bool,
 }
 
 impl std::fmt::Debug for dyn Packer {
@@ -161,7 +164,26 @@ impl ServerCore {
             batch_memo: None,
             connected: ConnectedUids::default(),
             connected_version: 0,
+            ajax_in_mailboxes: false,
         })
+    }
+
+    /// The same core, leaving the pushes for Ajax clients to the cluster's
+    /// mailboxes (a broker that shares Ajax clients): pushes reach its
+    /// WebSocket clients only, and its long-polls are answered with
+    /// [`ajax_answer_poll`](Self::ajax_answer_poll).
+    pub fn with_ajax_in_mailboxes(mut self) -> Self {
+        self.ajax_in_mailboxes = true;
+        self
+    }
+
+    /// The transports this core delivers pushes on.
+    fn push_transports(&self) -> &'static [Transport] {
+        if self.ajax_in_mailboxes {
+            &[Transport::Ws]
+        } else {
+            &[Transport::Ws, Transport::Ajax]
+        }
     }
 
     /// The same core, giving out connection ids from `base + 1` on (a

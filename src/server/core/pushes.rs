@@ -172,8 +172,9 @@ impl ServerCore {
         // Check first, for each transport that has clients among them: a
         // refused event queues nothing for anyone.
         let mut reached = 0;
+        let transports = self.push_transports();
         for uid in uids {
-            for t in [Transport::Ws, Transport::Ajax] {
+            for &t in transports {
                 let n = self.client_count(t, uid);
                 if n > 0 {
                     checked.check(&*self.packer, t)?;
@@ -185,7 +186,7 @@ impl ServerCore {
             self.batch_memo = Some(BatchMemo::default());
         }
         for uid in uids {
-            for t in [Transport::Ws, Transport::Ajax] {
+            for &t in transports {
                 if self.client_count(t, uid) > 0 {
                     self.buffer(now, t, uid, checked, flush)?;
                 }
@@ -254,7 +255,7 @@ impl ServerCore {
         client_id: &str,
         checked: &mut CheckedPush,
     ) -> Result<bool, SendError> {
-        for t in [Transport::Ws, Transport::Ajax] {
+        for &t in self.push_transports() {
             let Some(cid) = self
                 .clients(t)
                 .get(uid)

@@ -1,0 +1,245 @@
+//! Ajax mailboxes in memory, for the [`InProcessBroker`](super::InProcessBroker):
+//! the registered Ajax clients of a cluster and the pushes waiting for
+//! each, bounded in bytes. The model of what the Redis broker keeps in
+//! Redis.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::{ClusterPush, PushTarget};
+use crate::event::Event;
+use crate::value::Value;
+
+/// One registered client's mailbox.
+#[derive(Debug)]
+struct Mailbox {
+    /// Registered until then.
+    until: Instant,
+    /// Encoded pushes, oldest first.
+    items: VecDeque<String>,
+    bytes: usize,
+}
+
+/// The registered Ajax clients of a cluster, by user, with their mail.
+#[derive(Debug)]
+pub(super) struct Mailboxes {
+    by_uid: HashMap<Value, HashMap<String, Mailbox>>,
+    max_bytes: usize,
+}
+
+impl Mailboxes {
+    pub(super) fn new(max_bytes: usize) -> Self {
+        Self {
+            by_uid: HashMap::new(),
+            max_bytes,
+        }
+    }
+
+    /// Registers a client until `now + ttl`; returns whether it was
+    /// registered already.
+    pub(super) fn register(
+        &mut self,
+        now: Instant,
+        uid: &Value,
+        client_id: &str,
+        ttl: Duration,
+    ) -> bool {
+        self.expire(now, uid);
+        let clients = self.by_uid.entry(uid.clone()).or_default();
+        match clients.get_mut(client_id) {
+            Some(m) => {
+                m.until = now + ttl;
+                true
+            }
+            None => {
+                clients.insert(
+                    client_id.to_owned(),
+                    Mailbox {
+                        until: now + ttl,
+                        items: VecDeque::new(),
+                        bytes: 0,
+                    },
+                );
+                false
+            }
+        }
+    }
+
+    /// Forgets the user's clients registered no longer.
+    fn expire(&mut self, now: Instant, uid: &Value) {
+        if let Some(clients) = self.by_uid.get_mut(uid) {
+            clients.retain(|_, m| m.until > now);
+            if clients.is_empty() {
+                self.by_uid.remove(uid);
+            }
+        }
+    }
+
+    /// Puts an encoded push in the mailboxes of its target's registered
+    /// clients; returns how many pushes were dropped to keep the bound.
+    pub(super) fn mail(&mut self, now: Instant, push: &ClusterPush, encoded: &str) -> u64 {
+        let uids: Vec<Value> = match &push.target {
+            PushTarget::Uid(uid) | PushTarget::Client { uid, .. } => vec![uid.clone()],
+            PushTarget::Uids(uids) => uids.clone(),
+            PushTarget::All => self.by_uid.keys().cloned().collect(),
+        };
+        let only = match &push.target {
+            PushTarget::Client { client_id, .. } => Some(client_id.as_str()),
+            _ => None,
+        };
+        let mut dropped = 0;
+        for uid in uids {
+            self.expire(now, &uid);
+            let Some(clients) = self.by_uid.get_mut(&uid) else {
+                continue;
+            };
+            for (client_id, m) in clients.iter_mut() {
+                if only.is_some_and(|o| o != client_id) {
+                    continue;
+                }
+                m.items.push_back(encoded.to_owned());
+                m.bytes += encoded.len();
+                while m.bytes > self.max_bytes {
+                    let Some(old) = m.items.pop_front() else {
+                        break;
+                    };
+                    m.bytes -= old.len();
+                    dropped += 1;
+                }
+            }
+        }
+        dropped
+    }
+
+    /// Takes a client's mail, oldest first.
+    pub(super) fn take(&mut self, uid: &Value, client_id: &str) -> Vec<String> {
+        let Some(m) = self.by_uid.get_mut(uid).and_then(|c| c.get_mut(client_id)) else {
+            return Vec::new();
+        };
+        m.bytes = 0;
+        m.items.drain(..).collect()
+    }
+
+    /// Puts taken mail back at the front; returns how many pushes were
+    /// dropped to keep the bound (the newest: those taken first stay first).
+    pub(super) fn put_back(&mut self, uid: &Value, client_id: &str, items: Vec<String>) -> u64 {
+        let Some(m) = self.by_uid.get_mut(uid).and_then(|c| c.get_mut(client_id)) else {
+            return items.len() as u64;
+        };
+        for item in items.into_iter().rev() {
+            m.bytes += item.len();
+            m.items.push_front(item);
+        }
+        let mut dropped = 0;
+        while m.bytes > self.max_bytes {
+            let Some(old) = m.items.pop_back() else { break };
+            m.bytes -= old.len();
+            dropped += 1;
+        }
+        dropped
+    }
+}
+
+/// The events of encoded pushes taken from a mailbox; one that does not
+/// read is skipped (and logged).
+pub(super) fn decode_mail(items: Vec<String>) -> Vec<Event> {
+    items
+        .iter()
+        .filter_map(|item| match super::decode_push(item) {
+            Ok(push) => Some(push.event),
+            Err(e) => {
+                tracing::warn!(error = %e, "Ajax mail that does not read, skipped");
+                None
+            }
+        })
+        .collect()
+}
+
+/// Events to put back in a client's mailbox, encoded as pushes to it.
+pub(super) fn encode_mail(uid: &Value, client_id: &str, events: Vec<Event>) -> Vec<String> {
+    events
+        .into_iter()
+        .filter_map(|event| {
+            let push = ClusterPush {
+                target: super::PushTarget::Client {
+                    uid: uid.clone(),
+                    client_id: client_id.to_owned(),
+                },
+                event,
+                flush: true,
+            };
+            super::encode_push(&push).ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(target: PushTarget, n: i64) -> (ClusterPush, String) {
+        let push = ClusterPush {
+            target,
+            event: Event::from_data("t/n", &n).unwrap(),
+            flush: false,
+        };
+        let encoded = super::super::encode_push(&push).unwrap();
+        (push, encoded)
+    }
+
+    #[test]
+    fn mail_reaches_registered_clients_once_in_order() {
+        let t0 = Instant::now();
+        let mut boxes = Mailboxes::new(1 << 20);
+        let ann = Value::from("ann");
+        assert!(!boxes.register(t0, &ann, "tab1", Duration::from_secs(10)));
+        assert!(boxes.register(t0, &ann, "tab1", Duration::from_secs(10)));
+        assert!(!boxes.register(t0, &ann, "tab2", Duration::from_secs(10)));
+        for n in 0..3 {
+            let (p, e) = push(PushTarget::Uid(ann.clone()), n);
+            assert_eq!(boxes.mail(t0, &p, &e), 0);
+        }
+        let (p, e) = push(
+            PushTarget::Client {
+                uid: ann.clone(),
+                client_id: "tab2".into(),
+            },
+            9,
+        );
+        boxes.mail(t0, &p, &e);
+        assert_eq!(boxes.take(&ann, "tab1").len(), 3);
+        assert!(boxes.take(&ann, "tab1").is_empty(), "taken once");
+        let tab2 = boxes.take(&ann, "tab2");
+        assert_eq!(tab2.len(), 4);
+        let back = boxes.put_back(&ann, "tab2", tab2.clone());
+        assert_eq!(back, 0);
+        assert_eq!(boxes.take(&ann, "tab2"), tab2, "put back in order");
+    }
+
+    #[test]
+    fn registrations_expire_and_the_bound_drops_the_oldest() {
+        let t0 = Instant::now();
+        let mut boxes = Mailboxes::new(100);
+        let bob = Value::from("bob");
+        boxes.register(t0, &bob, "tab", Duration::from_secs(1));
+        let mut dropped = 0;
+        for n in 0..10 {
+            let (p, e) = push(PushTarget::All, n);
+            dropped += boxes.mail(t0, &p, &e);
+        }
+        assert!(dropped > 0);
+        let kept = boxes.take(&bob, "tab");
+        assert_eq!(kept.len() as u64 + dropped, 10);
+        assert!(
+            kept.last().unwrap().contains(" 9]"),
+            "the newest kept: {kept:?}"
+        );
+        let later = t0 + Duration::from_secs(2);
+        assert!(
+            !boxes.register(later, &bob, "tab", Duration::from_secs(1)),
+            "expired"
+        );
+        let (p, e) = push(PushTarget::Uid(Value::from("nobody")), 1);
+        assert_eq!(boxes.mail(later, &p, &e), 0);
+    }
+}

@@ -1,0 +1,252 @@
+//! Ajax clients shared by a cluster: a long-poll held on any node, served
+//! from the client's mailbox that the broker keeps
+//! ([`Broker::shares_ajax`](super::broker::Broker::shares_ajax)).
+//!
+//! The handshake registers the client with the cluster; a poll registers it
+//! again and, when the cluster knew it, is held here even if this node has
+//! never seen the client. The poll takes whatever waits in the mailbox; when
+//! nothing does, it waits for [`MailWaiters::wake`] (the broker says pushes
+//! for the client's user were mailed) or for the core's own answer (the
+//! poll timeout, a newer poll, a close).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures_util::future::{Either, select};
+
+use super::broker::{Broker, PushTarget};
+use super::driver::ChannelSocketServer;
+use super::http::{DropGuard, GetResponse, body_response};
+use super::request::ChskRequest;
+use super::security::text_response;
+use super::shared::Route;
+use super::types::{AjaxGet, ConnId};
+use crate::event::Event;
+use crate::packer::Packed;
+use crate::value::Value;
+
+/// Margin added to a registration past the poll timeout and the grace.
+const REGISTRATION_MARGIN: Duration = Duration::from_secs(5);
+
+/// The polls this node holds for shared Ajax clients, by user, to wake
+/// when their mail arrives.
+#[derive(Debug, Default)]
+pub(crate) struct MailWaiters {
+    by_uid: Mutex<HashMap<Value, Vec<Waiter>>>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    id: u64,
+    client_id: Arc<str>,
+    wake: async_channel::Sender<()>,
+}
+
+/// One held poll's place among the waiters; leaves it when dropped.
+struct WaiterSlot<'a> {
+    waiters: &'a MailWaiters,
+    uid: Value,
+    id: u64,
+    woken: async_channel::Receiver<()>,
+}
+
+impl Drop for WaiterSlot<'_> {
+    fn drop(&mut self) {
+        let mut by_uid = self.waiters.lock();
+        if let Some(list) = by_uid.get_mut(&self.uid) {
+            list.retain(|w| w.id != self.id);
+            if list.is_empty() {
+                by_uid.remove(&self.uid);
+            }
+        }
+    }
+}
+
+impl MailWaiters {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Value, Vec<Waiter>>> {
+        self.by_uid.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn add(&self, uid: &Value, client_id: &Arc<str>) -> WaiterSlot<'_> {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // One pending wake is enough: the poll takes the whole mailbox.
+        let (wake, woken) = async_channel::bounded(1);
+        self.lock().entry(uid.clone()).or_default().push(Waiter {
+            id,
+            client_id: client_id.clone(),
+            wake,
+        });
+        WaiterSlot {
+            waiters: self,
+            uid: uid.clone(),
+            id,
+            woken,
+        }
+    }
+
+    /// Wakes the polls held for `target`'s clients.
+    pub(crate) fn wake(&self, target: &PushTarget) {
+        let by_uid = self.lock();
+        let wake_uid = |uid: &Value, only: Option<&str>| {
+            for w in by_uid.get(uid).into_iter().flatten() {
+                if only.is_none_or(|c| *w.client_id == *c) {
+                    let _ = w.wake.try_send(());
+                }
+            }
+        };
+        match target {
+            PushTarget::Uid(uid) => wake_uid(uid, None),
+            PushTarget::Uids(uids) => uids.iter().for_each(|u| wake_uid(u, None)),
+            PushTarget::Client { uid, client_id } => wake_uid(uid, Some(client_id)),
+            PushTarget::All => {
+                for w in by_uid.values().flatten() {
+                    let _ = w.wake.try_send(());
+                }
+            }
+        }
+    }
+}
+
+impl ChannelSocketServer {
+    /// How long the cluster keeps an Ajax client registered after its
+    /// handshake or a poll: a poll's timeout, the Ajax grace, a margin.
+    fn ajax_registration(&self) -> Duration {
+        let config = &self.shared.options.config;
+        config.lp_timeout + config.grace_ajax + REGISTRATION_MARGIN
+    }
+
+    /// An Ajax GET (handshake or long-poll) under a broker that shares
+    /// Ajax clients.
+    pub(super) async fn shared_ajax_get(
+        &self,
+        broker: Arc<dyn Broker>,
+        req: ChskRequest,
+        uid: Value,
+        handshake_data: Value,
+        handshake: bool,
+    ) -> GetResponse {
+        let client_id: Arc<str> = Arc::from(req.client_id.as_str());
+        let known = match broker
+            .register_ajax(&uid, &client_id, self.ajax_registration())
+            .await
+        {
+            Ok(known) => known,
+            Err(e) => {
+                tracing::warn!(error = %e, "Ajax request refused: the cluster is unreachable");
+                return GetResponse::Respond(text_response(503, "Cluster unavailable"));
+            }
+        };
+        let shard = self.shared.shard_of_uid(&uid);
+        if handshake || !known {
+            let (answer, events) = self.shared.with_shard(shard, |st, now| {
+                st.core()
+                    .ajax_get(now, uid.clone(), &client_id, true, &handshake_data)
+            });
+            self.deliver(events).await;
+            return GetResponse::Respond(match answer {
+                Ok(AjaxGet::Respond(body)) => body_response(&body),
+                Ok(AjaxGet::Held(_)) => text_response(500, "Handshake not answered"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Ajax connection refused");
+                    text_response(e.http_status(), &e.to_string())
+                }
+            });
+        }
+        // Among the waiters before the first look at the mailbox: no
+        // mail arriving in between goes unnoticed.
+        let slot = self.shared.mail_waiters.add(&uid, &client_id);
+        let req = Arc::new(req);
+        let (tx, rx) = async_channel::bounded(1);
+        let (answer, events) = self.shared.with_shard(shard, |st, now| {
+            let answer = st.core().ajax_poll_known(now, uid.clone(), &client_id);
+            if let Ok(AjaxGet::Held(conn)) = &answer {
+                st.add_route(*conn, Route::Poll(tx), Some(req.clone()));
+            }
+            answer
+        });
+        self.deliver(events).await;
+        let conn = match answer {
+            Err(e) => {
+                tracing::warn!(error = %e, "Ajax connection refused");
+                return GetResponse::Respond(text_response(e.http_status(), &e.to_string()));
+            }
+            Ok(AjaxGet::Respond(body)) => return GetResponse::Respond(body_response(&body)),
+            Ok(AjaxGet::Held(conn)) => conn,
+        };
+        let server = self.clone();
+        let guard_uid = uid.clone();
+        let guard_client = client_id.clone();
+        let mut guard = DropGuard(Some(move || {
+            server.poll_gone(conn, &guard_uid, &guard_client);
+        }));
+        let answer = loop {
+            match broker.take_mail(&uid, &client_id).await {
+                Ok(mail) if !mail.is_empty() => {
+                    if self.answer_with_mail(&uid, &client_id, conn) {
+                        guard.0 = None;
+                        self.forget(conn);
+                        return GetResponse::Respond(self.mail_response(mail));
+                    }
+                    // Answered meanwhile (timeout, a newer poll): the mail
+                    // goes back for the next poll.
+                    if let Err(e) = broker.put_back_mail(&uid, &client_id, mail).await {
+                        tracing::warn!(error = %e, "Ajax mail lost: it could not be put back");
+                    }
+                    break rx.recv().await;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "Ajax mailbox unreachable; the poll waits"),
+            }
+            match select(Box::pin(rx.recv()), Box::pin(slot.woken.recv())).await {
+                Either::Left((answer, _)) => break answer,
+                Either::Right(_) => continue,
+            }
+        };
+        guard.0 = None;
+        self.forget(conn);
+        drop(slot);
+        GetResponse::Respond(match answer {
+            Ok(Some(body)) => body_response(&body),
+            _ => text_response(503, "Connection closed by the server"),
+        })
+    }
+
+    /// Takes the held poll `conn` out of the core to answer it with mail;
+    /// false when the core answered it meanwhile.
+    fn answer_with_mail(&self, uid: &Value, client_id: &str, conn: ConnId) -> bool {
+        let shard = self.shared.shard_of_conn(conn);
+        self.in_shard(shard, |core, now| {
+            core.ajax_answer_poll(now, uid, client_id, conn)
+        })
+    }
+
+    /// The pushes as one poll answer; one the packer refuses is dropped
+    /// (and logged), the others go.
+    fn mail_response(&self, mail: Vec<Event>) -> crate::server::security::HttpResponse {
+        let packer = &*self.shared.packer;
+        let packed: Packed = match crate::wire::pack_push_batch(packer, false, &mail) {
+            Ok(p) => p,
+            Err(_) => {
+                let good: Vec<&Event> = mail
+                    .iter()
+                    .filter(|ev| {
+                        let ok = crate::wire::pack_push_batch(packer, false, [*ev]).is_ok();
+                        if !ok {
+                            tracing::warn!(event = %ev.id(), "Ajax mail the packer refuses, dropped");
+                        }
+                        ok
+                    })
+                    .collect();
+                match crate::wire::pack_push_batch(packer, false, good) {
+                    Ok(p) => p,
+                    Err(e) => return text_response(500, &e.to_string()),
+                }
+            }
+        };
+        body_response(&packed)
+    }
+}
