@@ -52,6 +52,12 @@ fn three_nodes_on_redis() {
 }
 
 #[test]
+fn ajax_on_any_node_on_redis() {
+    let redis = RedisServer::start();
+    smol::block_on(ajax_on_any_node(brokers(&redis, "ajax", 3)));
+}
+
+#[test]
 fn uidports_once_per_cluster_on_redis() {
     let redis = RedisServer::start();
     smol::block_on(uidports_fire_once_per_cluster(brokers(

@@ -142,7 +142,7 @@ impl Mailboxes {
 
 /// The events of encoded pushes taken from a mailbox; one that does not
 /// read is skipped (and logged).
-pub(super) fn decode_mail(items: Vec<String>) -> Vec<Event> {
+pub(crate) fn decode_mail(items: Vec<String>) -> Vec<Event> {
     items
         .iter()
         .filter_map(|item| match super::decode_push(item) {
@@ -156,7 +156,7 @@ pub(super) fn decode_mail(items: Vec<String>) -> Vec<Event> {
 }
 
 /// Events to put back in a client's mailbox, encoded as pushes to it.
-pub(super) fn encode_mail(uid: &Value, client_id: &str, events: Vec<Event>) -> Vec<String> {
+pub(crate) fn encode_mail(uid: &Value, client_id: &str, events: Vec<Event>) -> Vec<String> {
     events
         .into_iter()
         .filter_map(|event| {

@@ -50,7 +50,7 @@
 
 mod codec;
 mod in_process;
-mod mailboxes;
+pub(super) mod mailboxes;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;

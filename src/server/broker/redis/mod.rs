@@ -48,7 +48,10 @@ use redis::aio::MultiplexedConnection;
 use redis::streams::StreamReadReply;
 
 use super::codec::{decode_push, encode_push};
-use super::{Broker, BrokerStats, ClusterNode, ClusterPush};
+use super::{AJAX_MAILBOX_BYTES, Broker, BrokerFuture, BrokerStats, ClusterNode, ClusterPush};
+use mailboxes::MailTarget;
+
+mod mailboxes;
 use crate::event::ids;
 use crate::runtime::Runtime;
 use crate::server::ServerEventMsg;
@@ -74,6 +77,15 @@ pub struct RedisOptions {
     pub max_unpublished_bytes: usize,
     /// How long one `XREAD` waits for new entries (default 1 s).
     pub read_block: Duration,
+    /// Whether the nodes share Ajax clients (default true): a client's
+    /// requests may reach any node, its pushes wait in its mailbox in Redis
+    /// (see the [broker module](super)). False: Ajax clients keep to the
+    /// node of their handshake (sticky routing).
+    pub shared_ajax: bool,
+    /// The bytes one Ajax client's mailbox holds at most (default
+    /// [`AJAX_MAILBOX_BYTES`], 1 MiB); past it the oldest pushes are
+    /// dropped, counted in [`BrokerStats::lost`] and logged.
+    pub ajax_mailbox_bytes: usize,
 }
 
 impl Default for RedisOptions {
@@ -85,6 +97,8 @@ impl Default for RedisOptions {
             node_ttl: Duration::from_secs(5),
             max_unpublished_bytes: 8 << 20,
             read_block: Duration::from_secs(1),
+            shared_ajax: true,
+            ajax_mailbox_bytes: AJAX_MAILBOX_BYTES,
         }
     }
 }
@@ -126,11 +140,23 @@ const BATCH: usize = 256;
 #[error("redis: {0}")]
 pub struct RedisBrokerError(#[from] redis::RedisError);
 
+/// An entry waiting to be published.
+#[derive(Debug, Clone)]
+struct Outgoing {
+    /// Its place in the outbox.
+    id: u64,
+    /// The push's sequence number (pushes only).
+    seq: Option<u64>,
+    /// The kind's letter, then the data.
+    data: String,
+    /// Whose Ajax mailboxes the push goes to (pushes, when shared).
+    mail: Option<Arc<MailTarget>>,
+}
+
 /// Pushes waiting to be published, in order, bounded in bytes.
 #[derive(Debug, Default)]
 struct Outbox {
-    /// (outbox id, the push's sequence number for pushes, the entry).
-    entries: VecDeque<(u64, Option<u64>, String)>,
+    entries: VecDeque<Outgoing>,
     bytes: usize,
     next_id: u64,
     /// The next push's sequence number: the other nodes count the gaps.
@@ -153,8 +179,13 @@ pub struct RedisBroker {
     uidports_ready: event_listener::Event,
     published: AtomicU64,
     delivered: AtomicU64,
-    lost: AtomicU64,
+    lost: Arc<AtomicU64>,
     connected: AtomicBool,
+    /// The Ajax mailboxes' connection, made when first needed.
+    mail_conn: Arc<Mutex<Option<MultiplexedConnection>>>,
+    /// How long an Ajax registration (and its mail) lives, in ms: the
+    /// last the server asked for.
+    ajax_ttl_ms: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -181,8 +212,10 @@ impl RedisBroker {
             uidports_ready: event_listener::Event::new(),
             published: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
-            lost: AtomicU64::new(0),
+            lost: Arc::new(AtomicU64::new(0)),
             connected: AtomicBool::new(false),
+            mail_conn: Arc::default(),
+            ajax_ttl_ms: AtomicU64::new(90_000),
         }))
     }
 
@@ -208,7 +241,7 @@ impl RedisBroker {
     }
 
     /// Queues an entry (a push, or a presence note) for the publisher.
-    fn enqueue(&self, kind: &'static str, data: String) {
+    fn enqueue(&self, kind: &'static str, data: String, mail: Option<Arc<MailTarget>>) {
         let mut outbox = lock(&self.outbox);
         let id = outbox.next_id;
         outbox.next_id += 1;
@@ -217,14 +250,17 @@ impl RedisBroker {
             outbox.next_push_seq - 1
         });
         outbox.bytes += data.len();
-        outbox
-            .entries
-            .push_back((id, push_seq, format!("{kind}{data}")));
+        outbox.entries.push_back(Outgoing {
+            id,
+            seq: push_seq,
+            data: format!("{kind}{data}"),
+            mail,
+        });
         let mut dropped = 0u64;
         while outbox.bytes > self.options.max_unpublished_bytes && outbox.entries.len() > 1 {
-            if let Some((_, _, old)) = outbox.entries.pop_front() {
-                outbox.bytes -= old.len().saturating_sub(1);
-                dropped += u64::from(old.starts_with('P'));
+            if let Some(old) = outbox.entries.pop_front() {
+                outbox.bytes -= old.data.len().saturating_sub(1);
+                dropped += u64::from(old.data.starts_with('P'));
             }
         }
         drop(outbox);
@@ -295,12 +331,16 @@ async fn wait_or_tick(
 }
 
 /// Publishes the outbox, in order, reconnecting as needed.
-async fn publisher(broker: Weak<RedisBroker>, runtime: Arc<dyn Runtime>) {
+async fn publisher(
+    broker: Weak<RedisBroker>,
+    node: Weak<dyn ClusterNode>,
+    runtime: Arc<dyn Runtime>,
+) {
     let mut link = Link::new(Duration::from_secs(5));
     loop {
         let Some(b) = broker.upgrade() else { return };
         let listener = b.outbox_ready.listen();
-        let batch: Vec<(u64, Option<u64>, String)> = lock(&b.outbox)
+        let batch: Vec<Outgoing> = lock(&b.outbox)
             .entries
             .iter()
             .take(BATCH)
@@ -313,8 +353,13 @@ async fn publisher(broker: Weak<RedisBroker>, runtime: Arc<dyn Runtime>) {
         }
         // The batch as one stream entry: far fewer entries for Redis to
         // keep and for every node to read.
-        let items = frame_items(batch.iter().map(|(_, seq, entry)| (*seq, entry.as_str())));
+        let items = frame_items(batch.iter().map(|e| (e.seq, e.data.as_str())));
         let mut pipe = redis::pipe();
+        // The Ajax mail first: a node that reads the entry finds it there.
+        let mailing = b.mail_command(&batch);
+        if let Some(cmd) = &mailing {
+            pipe.add_command(cmd.clone());
+        }
         pipe.cmd("XADD")
             .arg(b.key("pushes"))
             .arg("MAXLEN")
@@ -327,26 +372,29 @@ async fn publisher(broker: Weak<RedisBroker>, runtime: Arc<dyn Runtime>) {
             .arg(items)
             .ignore();
         let sent = match link.get(&b).await {
-            Ok(c) => pipe.query_async::<()>(c).await,
+            Ok(c) => pipe.query_async::<Vec<redis::Value>>(c).await,
             Err(e) => Err(e),
         };
         match sent {
-            Ok(()) => {
+            Ok(replies) => {
                 link.worked();
                 b.connected.store(true, Ordering::Relaxed);
                 let mut outbox = lock(&b.outbox);
                 // Entries dropped meanwhile went from the front: remove
                 // what was published by sequence number.
-                let last = batch.last().map_or(0, |(id, _, _)| *id);
+                let last = batch.last().map_or(0, |e| e.id);
                 let mut pushes = 0;
-                while outbox.entries.front().is_some_and(|(id, _, _)| *id <= last) {
-                    if let Some((_, _, e)) = outbox.entries.pop_front() {
-                        outbox.bytes -= e.len().saturating_sub(1);
-                        pushes += u64::from(e.starts_with('P'));
+                while outbox.entries.front().is_some_and(|e| e.id <= last) {
+                    if let Some(e) = outbox.entries.pop_front() {
+                        outbox.bytes -= e.data.len().saturating_sub(1);
+                        pushes += u64::from(e.data.starts_with('P'));
                     }
                 }
                 drop(outbox);
                 b.published.fetch_add(pushes, Ordering::Relaxed);
+                if mailing.is_some() {
+                    b.mailed(replies.first(), &batch, &node);
+                }
             }
             Err(e) => {
                 b.connected.store(false, Ordering::Relaxed);
@@ -468,6 +516,10 @@ async fn consumer(
                     Some(("P", push)) => match decode_push(push) {
                         Ok(push) => {
                             b.delivered.fetch_add(1, Ordering::Relaxed);
+                            // Mailed before its entry was written.
+                            if b.options.shared_ajax {
+                                node.mail_arrived(&push.target);
+                            }
                             node.deliver(push);
                         }
                         Err(e) => {
@@ -685,7 +737,7 @@ async fn presence(
                 }
                 if announce {
                     // Tell the others to read this node's users now.
-                    b.enqueue("U", String::new());
+                    b.enqueue("U", String::new(), None);
                 }
             }
             Err(e) => {
@@ -755,7 +807,11 @@ async fn uidports(
 impl Broker for RedisBroker {
     fn start(self: Arc<Self>, runtime: Arc<dyn Runtime>, node: Weak<dyn ClusterNode>) {
         let weak = Arc::downgrade(&self);
-        runtime.spawn(Box::pin(publisher(weak.clone(), runtime.clone())));
+        runtime.spawn(Box::pin(publisher(
+            weak.clone(),
+            node.clone(),
+            runtime.clone(),
+        )));
         runtime.spawn(Box::pin(consumer(
             weak.clone(),
             node.clone(),
@@ -771,7 +827,7 @@ impl Broker for RedisBroker {
 
     fn publish(&self, push: &ClusterPush) {
         match encode_push(push) {
-            Ok(text) => self.enqueue("P", text),
+            Ok(text) => self.enqueue("P", text, self.mail_target(push)),
             Err(e) => {
                 tracing::warn!(error = %e, "redis broker: a push that does not encode, not published")
             }
@@ -799,6 +855,27 @@ impl Broker for RedisBroker {
         drop(queue);
         self.uidports_ready.notify(1);
         None
+    }
+
+    fn shares_ajax(&self) -> bool {
+        self.options.shared_ajax
+    }
+
+    fn register_ajax(&self, uid: &Value, client_id: &str, ttl: Duration) -> BrokerFuture<bool> {
+        self.register_ajax_client(uid, client_id, ttl)
+    }
+
+    fn take_mail(&self, uid: &Value, client_id: &str) -> BrokerFuture<Vec<crate::event::Event>> {
+        self.take_ajax_mail(uid, client_id)
+    }
+
+    fn put_back_mail(
+        &self,
+        uid: &Value,
+        client_id: &str,
+        events: Vec<crate::event::Event>,
+    ) -> BrokerFuture<()> {
+        self.put_back_ajax_mail(uid, client_id, events)
     }
 
     fn stats(&self) -> BrokerStats {

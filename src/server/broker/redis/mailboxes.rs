@@ -1,0 +1,311 @@
+//! The cluster's Ajax clients in Redis: who is registered (a sorted set
+//! per user, `{ns}:ajax:{uid}`, scored by expiry; `{ns}:ajax-uids` lists
+//! the users), and each client's mailbox (`{ns}:mail:…`, a list of encoded
+//! pushes, with its byte count beside it).
+//!
+//! The publisher puts a batch's pushes in the mailboxes by one script, in
+//! the same round trip as, and before, the stream entry that carries them:
+//! a node that reads the entry finds the mail there. The script skips
+//! pushes whose sequence number it has mailed already (a batch published
+//! again after a lost answer), so mail is put once.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+
+use super::{ClusterNode, Outgoing, RedisBroker, lock};
+use crate::edn;
+use crate::event::Event;
+use crate::server::broker::mailboxes::{decode_mail, encode_mail};
+use crate::server::broker::{BrokerFuture, ClusterPush, MailboxError, PushTarget};
+use crate::value::Value;
+
+/// Puts pushes in the mailboxes of their targets' registered clients.
+/// ARGV: namespace, node, max bytes, ttl ms, then per push: its sequence
+/// number, the encoded push, the kind (`uids`, `all`, `client`), the
+/// client id (for `client`), the number of users, the users. Returns
+/// `{mailed, dropped}`.
+const MAIL_SCRIPT: &str = r"
+local ns, node = ARGV[1], ARGV[2]
+local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local seqkey = ns .. ':mail-seq:' .. node
+local last = tonumber(redis.call('GET', seqkey) or '-1')
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local mailed, lost, top = 0, 0, last
+local i = 5
+while i <= #ARGV do
+  local seq, item, kind, client = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local n = tonumber(ARGV[i + 4])
+  local uids = {}
+  for j = 1, n do uids[j] = ARGV[i + 4 + j] end
+  i = i + 5 + n
+  if seq > last then
+    if seq > top then top = seq end
+    if kind == 'all' then uids = redis.call('SMEMBERS', ns .. ':ajax-uids') end
+    for _, uid in ipairs(uids) do
+      local reg = ns .. ':ajax:' .. uid
+      redis.call('ZREMRANGEBYSCORE', reg, '-inf', now)
+      local clients = {}
+      if kind == 'client' then
+        if redis.call('ZSCORE', reg, client) then clients = {client} end
+      else
+        clients = redis.call('ZRANGE', reg, 0, -1)
+      end
+      if redis.call('EXISTS', reg) == 0 then redis.call('SREM', ns .. ':ajax-uids', uid) end
+      for _, c in ipairs(clients) do
+        local box = ns .. ':mail:' .. #uid .. ':' .. uid .. c
+        local size = ns .. ':mailbytes:' .. #uid .. ':' .. uid .. c
+        redis.call('RPUSH', box, item)
+        local bytes = redis.call('INCRBY', size, #item)
+        while bytes > max do
+          local old = redis.call('LPOP', box)
+          if not old then break end
+          bytes = redis.call('INCRBY', size, -#old)
+          lost = lost + 1
+        end
+        redis.call('PEXPIRE', box, ttl)
+        redis.call('PEXPIRE', size, ttl)
+        mailed = mailed + 1
+      end
+    end
+  end
+end
+if top > last then redis.call('SET', seqkey, top, 'PX', 86400000) end
+return {mailed, lost}";
+
+/// Registers a client until now + ttl; KEYS: its user's set, the users;
+/// ARGV: client, ttl ms, uid. Returns 1 when it was registered already.
+/// Drops from the users a couple of random ones registered no longer.
+const REGISTER_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl)
+for _, uid in ipairs(redis.call('SRANDMEMBER', KEYS[2], 2)) do
+  if redis.call('EXISTS', ARGV[4] .. uid) == 0 then redis.call('SREM', KEYS[2], uid) end
+end
+redis.call('SADD', KEYS[2], ARGV[3])
+if old and tonumber(old) > now then return 1 else return 0 end";
+
+/// Takes a mailbox; KEYS: the list, its byte count.
+const TAKE_SCRIPT: &str = r"
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1], KEYS[2])
+return items";
+
+/// Puts items back at a mailbox's front; KEYS: the list, its byte count;
+/// ARGV: max bytes, ttl ms, the items in order. Returns how many of the
+/// newest were dropped to keep the bound.
+const PUT_BACK_SCRIPT: &str = r"
+local bytes = 0
+for i = #ARGV, 3, -1 do
+  redis.call('LPUSH', KEYS[1], ARGV[i])
+  bytes = bytes + #ARGV[i]
+end
+local total = redis.call('INCRBY', KEYS[2], bytes)
+local lost = 0
+while total > tonumber(ARGV[1]) do
+  local old = redis.call('RPOP', KEYS[1])
+  if not old then break end
+  total = redis.call('INCRBY', KEYS[2], -#old)
+  lost = lost + 1
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return lost";
+
+/// Whose mailboxes a push goes to, as the mail script reads it.
+#[derive(Debug)]
+pub(super) struct MailTarget {
+    kind: &'static str,
+    client: String,
+    uids: Vec<String>,
+    /// For waking this node's polls once mailed.
+    target: PushTarget,
+}
+
+fn uid_text(uid: &Value) -> String {
+    edn::to_string(uid).unwrap_or_else(|_| uid.to_string())
+}
+
+impl RedisBroker {
+    /// The mail of a push, when Ajax clients are shared.
+    pub(super) fn mail_target(&self, push: &ClusterPush) -> Option<Arc<MailTarget>> {
+        if !self.options.shared_ajax {
+            return None;
+        }
+        let (kind, client, uids) = match &push.target {
+            PushTarget::Uid(uid) => ("uids", String::new(), vec![uid_text(uid)]),
+            PushTarget::Uids(uids) => ("uids", String::new(), uids.iter().map(uid_text).collect()),
+            PushTarget::All => ("all", String::new(), Vec::new()),
+            PushTarget::Client { uid, client_id } => {
+                ("client", client_id.clone(), vec![uid_text(uid)])
+            }
+        };
+        Some(Arc::new(MailTarget {
+            kind,
+            client,
+            uids,
+            target: push.target.clone(),
+        }))
+    }
+
+    /// The script call putting a batch's pushes in the mailboxes; `None`
+    /// when none of them has mail.
+    pub(super) fn mail_command(&self, batch: &[Outgoing]) -> Option<redis::Cmd> {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(MAIL_SCRIPT)
+            .arg(0)
+            .arg(&self.options.namespace)
+            .arg(&self.node_id)
+            .arg(self.options.ajax_mailbox_bytes)
+            .arg(self.ajax_ttl_ms.load(Ordering::Relaxed));
+        let mut any = false;
+        for e in batch {
+            let (Some(seq), Some(mail)) = (e.seq, &e.mail) else {
+                continue;
+            };
+            any = true;
+            cmd.arg(seq)
+                .arg(&e.data[1..])
+                .arg(mail.kind)
+                .arg(&mail.client)
+                .arg(mail.uids.len())
+                .arg(&mail.uids);
+        }
+        any.then_some(cmd)
+    }
+
+    /// The mail script answered (`reply`): counts what it dropped, and
+    /// wakes this node's polls for the mailed pushes.
+    pub(super) fn mailed(
+        &self,
+        reply: Option<&redis::Value>,
+        batch: &[Outgoing],
+        node: &Weak<dyn ClusterNode>,
+    ) {
+        let counts: Option<(u64, u64)> =
+            reply.and_then(|v| redis::from_redis_value(v.clone()).ok());
+        if let Some((_, dropped)) = counts
+            && dropped > 0
+        {
+            self.lost.fetch_add(dropped, Ordering::Relaxed);
+            tracing::warn!(
+                dropped,
+                "redis broker: Ajax mailbox full, oldest pushes dropped"
+            );
+        }
+        if let Some(node) = node.upgrade() {
+            for mail in batch.iter().filter_map(|e| e.mail.as_ref()) {
+                node.mail_arrived(&mail.target);
+            }
+        }
+    }
+
+    fn mailbox_keys(&self, uid: &Value, client_id: &str) -> (String, String) {
+        let uid = uid_text(uid);
+        let ns = &self.options.namespace;
+        (
+            format!("{ns}:mail:{}:{uid}{client_id}", uid.len()),
+            format!("{ns}:mailbytes:{}:{uid}{client_id}", uid.len()),
+        )
+    }
+
+    /// Runs `cmd` on the mailboxes' connection (made when needed, dropped
+    /// on a failure).
+    fn mail_call<T: redis::FromRedisValue + Send + 'static>(
+        &self,
+        cmd: redis::Cmd,
+    ) -> BrokerFuture<T> {
+        let cached = lock(&self.mail_conn).clone();
+        let cell = self.mail_conn.clone();
+        let client = self.client.clone();
+        Box::pin(async move {
+            let mut conn: MultiplexedConnection = match cached {
+                Some(c) => c,
+                None => {
+                    let config = redis::AsyncConnectionConfig::new()
+                        .set_connection_timeout(Some(Duration::from_secs(2)))
+                        .set_response_timeout(Some(Duration::from_secs(2)));
+                    let c = client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await
+                        .map_err(|e| MailboxError(e.to_string()))?;
+                    *lock(&cell) = Some(c.clone());
+                    c
+                }
+            };
+            let result = cmd.query_async::<T>(&mut conn).await;
+            result.map_err(|e| {
+                *lock(&cell) = None;
+                MailboxError(e.to_string())
+            })
+        })
+    }
+
+    pub(super) fn register_ajax_client(
+        &self,
+        uid: &Value,
+        client_id: &str,
+        ttl: Duration,
+    ) -> BrokerFuture<bool> {
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.ajax_ttl_ms.store(ttl_ms, Ordering::Relaxed);
+        let text = uid_text(uid);
+        let ns = &self.options.namespace;
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(REGISTER_SCRIPT)
+            .arg(2)
+            .arg(format!("{ns}:ajax:{text}"))
+            .arg(format!("{ns}:ajax-uids"))
+            .arg(client_id)
+            .arg(ttl_ms)
+            .arg(&text)
+            .arg(format!("{ns}:ajax:"));
+        let call = self.mail_call::<i64>(cmd);
+        Box::pin(async move { Ok(call.await? == 1) })
+    }
+
+    pub(super) fn take_ajax_mail(&self, uid: &Value, client_id: &str) -> BrokerFuture<Vec<Event>> {
+        let (mailbox, size) = self.mailbox_keys(uid, client_id);
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(TAKE_SCRIPT).arg(2).arg(mailbox).arg(size);
+        let call = self.mail_call::<Vec<String>>(cmd);
+        Box::pin(async move { Ok(decode_mail(call.await?)) })
+    }
+
+    pub(super) fn put_back_ajax_mail(
+        &self,
+        uid: &Value,
+        client_id: &str,
+        events: Vec<Event>,
+    ) -> BrokerFuture<()> {
+        let (mailbox, size) = self.mailbox_keys(uid, client_id);
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(PUT_BACK_SCRIPT)
+            .arg(2)
+            .arg(mailbox)
+            .arg(size)
+            .arg(self.options.ajax_mailbox_bytes)
+            .arg(self.ajax_ttl_ms.load(Ordering::Relaxed))
+            .arg(encode_mail(uid, client_id, events));
+        let call = self.mail_call::<u64>(cmd);
+        let lost = self.lost.clone();
+        Box::pin(async move {
+            let dropped = call.await?;
+            if dropped > 0 {
+                lost.fetch_add(dropped, Ordering::Relaxed);
+                tracing::warn!(
+                    dropped,
+                    "redis broker: Ajax mailbox full, newest pushes put back dropped"
+                );
+            }
+            Ok(())
+        })
+    }
+}
