@@ -49,3 +49,8 @@ fn uidports_once_per_cluster_on_the_in_process_broker() {
 fn ajax_on_any_node_on_the_in_process_broker() {
     smol::block_on(ajax_on_any_node(in_process(3)));
 }
+
+#[test]
+fn a_websocket_moving_node_on_the_in_process_broker() {
+    smol::block_on(a_websocket_moving_node_counts_what_it_left(in_process(2)));
+}

@@ -58,6 +58,14 @@ fn ajax_on_any_node_on_redis() {
 }
 
 #[test]
+fn a_websocket_moving_node_on_redis() {
+    let redis = RedisServer::start();
+    smol::block_on(a_websocket_moving_node_counts_what_it_left(brokers(
+        &redis, "moving", 2,
+    )));
+}
+
+#[test]
 fn uidports_once_per_cluster_on_redis() {
     let redis = RedisServer::start();
     smol::block_on(uidports_fire_once_per_cluster(brokers(

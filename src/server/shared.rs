@@ -131,6 +131,8 @@ pub(crate) struct Shared {
     pub(crate) cluster_link: std::sync::OnceLock<Arc<dyn super::broker::ClusterNode>>,
     /// The polls held for Ajax clients the cluster shares.
     pub(crate) mail_waiters: super::shared_ajax::MailWaiters,
+    /// Pushes dropped since the start (the driver's count).
+    pushes_dropped: AtomicU64,
 }
 
 impl Shared {
@@ -185,6 +187,7 @@ impl Shared {
             conn_ended: event_listener::Event::new(),
             cluster_link: std::sync::OnceLock::new(),
             mail_waiters: Default::default(),
+            pushes_dropped: AtomicU64::new(0),
         };
         Ok((shared, wakes))
     }
@@ -334,6 +337,7 @@ impl Shared {
                     events: n,
                     reason,
                 } => {
+                    self.pushes_dropped.fetch_add(n as u64, Ordering::Relaxed);
                     tracing::warn!(%uid, %client_id, events = n, ?reason, "push dropped");
                 }
             }
@@ -393,6 +397,7 @@ impl Shared {
     pub(crate) fn stats(&self) -> ServerStats {
         let mut sum = ServerStats {
             post_body_bytes: self.post_bodies.held(),
+            pushes_dropped: self.pushes_dropped.load(Ordering::Relaxed),
             ..ServerStats::default()
         };
         for index in 0..self.shards.len() {

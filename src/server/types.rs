@@ -180,6 +180,12 @@ pub struct ServerStats {
     pub requests: usize,
     /// Bytes held by POST bodies being received; 0 for the bare core.
     pub post_body_bytes: usize,
+    /// Pushes dropped since the server started (each also logged as
+    /// `push dropped`): a client's queue full, a client that did not come
+    /// back within its grace period (for a WebSocket client that
+    /// reconnected to another node of a cluster, the pushes held for it
+    /// here), a batch the packer refused; 0 for the bare core.
+    pub pushes_dropped: u64,
 }
 
 /// Why a connection was refused.

@@ -250,3 +250,38 @@ pub async fn ajax_on_any_node(brokers: Vec<Arc<dyn Broker>>) {
         assert_eq!(stats.lost, 0);
     }
 }
+
+/// A WebSocket client that reconnects to another node within its grace:
+/// pushes sent while it was away, held for it on the node it left, are
+/// dropped there when the grace ends — counted and logged, never silent.
+pub async fn a_websocket_moving_node_counts_what_it_left(brokers: Vec<Arc<dyn Broker>>) {
+    let (nodes, _seen) = watched_cluster(brokers).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let (ann, _) = Ws::open(a.addr, "uid=ann&client-id=tab").await;
+    sees(&b.chsk, &["ann"]).await;
+    drop(ann);
+    within("ann's tab gone from A", async {
+        while a.chsk.stats().ws_connections > 0 {
+            smol::Timer::after(std::time::Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+    // Away: held for her on A, within her grace.
+    b.chsk
+        .send(&Value::from("ann"), news(1), SendOptions { flush: true })
+        .expect("packs");
+    let (mut moved, _) = Ws::open(b.addr, "uid=ann&client-id=tab").await;
+    b.chsk
+        .send(&Value::from("ann"), news(2), SendOptions { flush: true })
+        .expect("packs");
+    assert_eq!(moved.recv().await.unwrap(), "[[[:test/news 2]] nil]");
+    // A held both for her (it cannot know she moved) until her grace ended.
+    within("A's count of what it dropped", async {
+        while a.chsk.stats().pushes_dropped != 2 {
+            eprintln!("{:?}", a.chsk.stats());
+            smol::Timer::after(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert_eq!(b.chsk.stats().pushes_dropped, 0);
+}

@@ -44,6 +44,11 @@
 //!   instant after its node took the client's mail, the mail is put back
 //!   at the front of the mailbox; a poll held meanwhile on another node
 //!   could take later pushes first.
+//! * A WebSocket client that reconnects to another node within its grace
+//!   period gets the pushes sent from then on; those the node it left held
+//!   for it meanwhile are dropped when its grace ends there, counted in
+//!   [`ServerStats::pushes_dropped`](super::ServerStats::pushes_dropped) and
+//!   logged.
 //! * [`close_uid`](super::ChannelSocketServer::close_uid) (and sending
 //!   `[:chsk/close]`) closes the user's connections on every node; what it
 //!   returns counts this node's.

@@ -151,6 +151,7 @@ impl ServerCore {
             routes: 0,
             requests: 0,
             post_body_bytes: 0,
+            pushes_dropped: 0,
         }
     }
 

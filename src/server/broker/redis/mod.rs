@@ -31,6 +31,15 @@
 //!   see its presence expire uncounts its users and tells the close of
 //!   those it was the last node of. While Redis is unreachable these
 //!   events wait (in order) for it.
+//! * **Ajax clients on any node** ([`RedisOptions::shared_ajax`], on by
+//!   default): each Ajax client is registered under `{namespace}:ajax:{uid}`
+//!   (at its handshake and every poll, for the poll timeout plus the Ajax
+//!   grace and 5 s), and its pushes wait in its mailbox, a Redis list of at
+//!   most [`RedisOptions::ajax_mailbox_bytes`], until a poll on any node
+//!   takes them (once: the list is taken and emptied by one script). The
+//!   publisher fills the mailboxes by one script per batch, before the
+//!   batch's stream entry, skipping pushes it mailed already (by sequence
+//!   number); a node that reads the entry wakes its polls for those users.
 //! * **Order, once**: the pushes of one node reach each client in the order
 //!   that node sent them, and once: a batch published again (its node did
 //!   not hear Redis's answer) is recognised by its sequence numbers.
