@@ -633,6 +633,46 @@ fn an_unknown_ajax_client_gets_a_handshake() {
 }
 
 #[test]
+fn a_core_with_ajax_in_mailboxes_holds_polls_of_known_clients_and_no_pushes() {
+    let now = Instant::now();
+    let mut core = ServerCore::new(ServerConfig::default(), Arc::new(EdnPacker::new()))
+        .unwrap()
+        .with_ajax_in_mailboxes();
+    let uid = Value::from("u");
+    // A poll from a client this core never saw, which the cluster knows:
+    // held, not a handshake.
+    let AjaxGet::Held(poll) = core.ajax_poll_known(now, uid.clone(), "c").unwrap() else {
+        panic!("held")
+    };
+    let ws = core.ws_open(now, uid.clone(), "w", &Value::Nil).unwrap();
+    let _ = std::iter::from_fn(|| core.poll_output()).count();
+    // A push reaches the WebSocket only: the Ajax client's is in its mailbox.
+    assert_eq!(core.send(now, &uid, ev("[:t/x 1]"), true), Ok(1));
+    let out: Vec<Output> = std::iter::from_fn(|| core.poll_output()).collect();
+    assert_eq!(frames(&out, ws), ["[[[:t/x 1]] nil]"]);
+    assert!(respond_polls(&out).is_empty(), "{out:?}");
+    // Answered with mail: out of the core once, the grace period starts.
+    assert!(core.ajax_answer_poll(now, &uid, "c", poll));
+    assert!(!core.ajax_answer_poll(now, &uid, "c", poll), "once");
+    // A poll the core answered first (its timeout) is not answered again.
+    let AjaxGet::Held(poll2) = core.ajax_poll_known(now, uid.clone(), "c").unwrap() else {
+        panic!("held")
+    };
+    let later = now + ServerConfig::default().lp_timeout;
+    core.handle_timeout(later);
+    let out: Vec<Output> = std::iter::from_fn(|| core.poll_output()).collect();
+    assert_eq!(
+        respond_polls(&out),
+        [(poll2, "[:chsk/timeout nil]".to_owned())]
+    );
+    assert!(!core.ajax_answer_poll(later, &uid, "c", poll2));
+    assert!(matches!(
+        core.ajax_poll_known(now, uid, " "),
+        Err(ConnectError::MissingClientId)
+    ));
+}
+
+#[test]
 fn ajax_pushes_between_polls_wait_for_the_next_poll() {
     let mut s = Sim::new();
     let uid = Value::from("u");
