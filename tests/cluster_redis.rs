@@ -266,3 +266,51 @@ fn a_node_away_past_the_window_counts_what_it_missed() {
         );
     });
 }
+
+/// While Redis is unreachable an Ajax request cannot be placed in the
+/// cluster: it is answered 503 (the client retries); once Redis is back, a
+/// client it forgot (no persistence) gets a new handshake, as from a
+/// restarted server, and works on any node again.
+#[test]
+fn ajax_while_redis_is_down_gets_503_then_works() {
+    let mut redis = RedisServer::start();
+    smol::block_on(async {
+        let nodes = cluster(brokers(&redis, "ajax-down", 2)).await;
+        let (a, b) = (&nodes[0], &nodes[1]);
+        let hs = get(a.addr, "/chsk?client-id=ajx&handshake%3F=true", "").await;
+        assert!(hs.text().contains(":chsk/handshake"), "{}", hs.text());
+        let port = redis.port;
+        redis.kill();
+        let refused = get(b.addr, "/chsk?client-id=ajx", "").await;
+        assert_eq!(
+            (refused.status, refused.text()),
+            (503, "Cluster unavailable")
+        );
+        let _redis = RedisServer::start_on(port);
+        let again = within("a handshake once Redis is back", async {
+            loop {
+                let r = get(b.addr, "/chsk?client-id=ajx", "").await;
+                if r.status == 200 {
+                    return r;
+                }
+                smol::Timer::after(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        assert!(again.text().contains(":chsk/handshake"), "{}", again.text());
+        let poll = smol::spawn({
+            let addr = a.addr;
+            async move { get(addr, "/chsk?client-id=ajx", "").await }
+        });
+        holds_poll(&a.chsk, "ajx").await;
+        b.chsk
+            .send(&Value::from("ajx"), news(1), SendOptions { flush: true })
+            .expect("packs");
+        let answer = within("the push on A's poll", poll).await;
+        assert!(
+            answer.text().contains("[:test/news 1]"),
+            "{}",
+            answer.text()
+        );
+    });
+}

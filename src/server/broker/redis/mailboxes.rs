@@ -217,34 +217,48 @@ impl RedisBroker {
     }
 
     /// Runs `cmd` on the mailboxes' connection (made when needed, dropped
-    /// on a failure).
+    /// on a failure). With `retry`, a command that failed on a connection
+    /// made earlier (Redis restarted since) runs once more on a new one:
+    /// for commands that may run twice.
     fn mail_call<T: redis::FromRedisValue + Send + 'static>(
         &self,
         cmd: redis::Cmd,
+        retry: bool,
     ) -> BrokerFuture<T> {
         let cached = lock(&self.mail_conn).clone();
         let cell = self.mail_conn.clone();
         let client = self.client.clone();
         Box::pin(async move {
-            let mut conn: MultiplexedConnection = match cached {
-                Some(c) => c,
-                None => {
-                    let config = redis::AsyncConnectionConfig::new()
-                        .set_connection_timeout(Some(Duration::from_secs(2)))
-                        .set_response_timeout(Some(Duration::from_secs(2)));
-                    let c = client
-                        .get_multiplexed_async_connection_with_config(&config)
-                        .await
-                        .map_err(|e| MailboxError(e.to_string()))?;
-                    *lock(&cell) = Some(c.clone());
-                    c
-                }
+            let connect = || async {
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(Duration::from_secs(2)))
+                    .set_response_timeout(Some(Duration::from_secs(2)));
+                let c: MultiplexedConnection = client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+                    .map_err(|e| MailboxError(e.to_string()))?;
+                *lock(&cell) = Some(c.clone());
+                Ok::<_, MailboxError>(c)
             };
-            let result = cmd.query_async::<T>(&mut conn).await;
-            result.map_err(|e| {
-                *lock(&cell) = None;
-                MailboxError(e.to_string())
-            })
+            let fresh = cached.is_none();
+            let mut conn = match cached {
+                Some(c) => c,
+                None => connect().await?,
+            };
+            match cmd.query_async::<T>(&mut conn).await {
+                Ok(v) => Ok(v),
+                Err(e) => {
+                    *lock(&cell) = None;
+                    if !retry || fresh {
+                        return Err(MailboxError(e.to_string()));
+                    }
+                    let mut conn = connect().await?;
+                    cmd.query_async::<T>(&mut conn).await.map_err(|e| {
+                        *lock(&cell) = None;
+                        MailboxError(e.to_string())
+                    })
+                }
+            }
         })
     }
 
@@ -267,7 +281,7 @@ impl RedisBroker {
             .arg(ttl_ms)
             .arg(&text)
             .arg(format!("{ns}:ajax:"));
-        let call = self.mail_call::<i64>(cmd);
+        let call = self.mail_call::<i64>(cmd, true);
         Box::pin(async move { Ok(call.await? == 1) })
     }
 
@@ -275,7 +289,7 @@ impl RedisBroker {
         let (mailbox, size) = self.mailbox_keys(uid, client_id);
         let mut cmd = redis::cmd("EVAL");
         cmd.arg(TAKE_SCRIPT).arg(2).arg(mailbox).arg(size);
-        let call = self.mail_call::<Vec<String>>(cmd);
+        let call = self.mail_call::<Vec<String>>(cmd, false);
         Box::pin(async move { Ok(decode_mail(call.await?)) })
     }
 
@@ -294,7 +308,7 @@ impl RedisBroker {
             .arg(self.options.ajax_mailbox_bytes)
             .arg(self.ajax_ttl_ms.load(Ordering::Relaxed))
             .arg(encode_mail(uid, client_id, events));
-        let call = self.mail_call::<u64>(cmd);
+        let call = self.mail_call::<u64>(cmd, false);
         let lost = self.lost.clone();
         Box::pin(async move {
             let dropped = call.await?;

@@ -40,6 +40,11 @@
 //!   publisher fills the mailboxes by one script per batch, before the
 //!   batch's stream entry, skipping pushes it mailed already (by sequence
 //!   number); a node that reads the entry wakes its polls for those users.
+//!   While Redis is unreachable an Ajax GET is answered 503 (the client
+//!   retries with its backoff). A Redis restarted without persistence has
+//!   forgotten the registrations and mailboxes: each Ajax client then gets
+//!   a new handshake, as from a restarted server, and the pushes mailed to
+//!   it before are gone with Redis's memory.
 //! * **Order, once**: the pushes of one node reach each client in the order
 //!   that node sent them, and once: a batch published again (its node did
 //!   not hear Redis's answer) is recognised by its sequence numbers.
