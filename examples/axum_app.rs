@@ -73,10 +73,7 @@ async fn login(uri: http::Uri) -> Response {
 }
 
 async fn announce(State(app): State<App>, text: String) -> Response {
-    let event = match Event::named("app/announce", text) {
-        Ok(e) => e,
-        Err(e) => return (http::StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-    };
+    let event = Event::from_static("app/announce", text);
     match app.chsk.broadcast(event, SendOptions::default()) {
         Ok(n) => format!("reached {n} connections\n").into_response(),
         Err(e) => (http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),

@@ -112,9 +112,8 @@ async fn session(
     let opts = ClientOptions::new(&format!("https://{addr}/chsk"))
         .expect("a URL")
         .config(fast_config(chsk_type));
-    let (client, events) =
-        ChannelSocketClient::new(runtime, Arc::new(EdnPacker::new()), transport, opts)
-            .expect("valid options");
+    let (client, events) = ChannelSocketClient::new(runtime, EdnPacker::new(), transport, opts)
+        .expect("valid options");
     client.connect();
     within("the handshake over TLS", async {
         while let Ok(msg) = events.recv().await {

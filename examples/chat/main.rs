@@ -353,9 +353,8 @@ fn main() {
         smol::spawn(async move {
             let mut watch = watcher.watch_connected_uids();
             while watch.changed().await.is_some() {
-                if let Ok(event) = Event::named("chat/online", online(&watcher)) {
-                    tell_local_users(&watcher, &event);
-                }
+                let event = Event::from_static("chat/online", online(&watcher));
+                tell_local_users(&watcher, &event);
             }
         })
         .detach();

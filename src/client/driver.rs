@@ -107,7 +107,7 @@ impl std::fmt::Debug for Shared {
 ///             break;
 ///         }
 ///     }
-///     let ev = Event::named("echo/echo", "hi").expect("an event");
+///     let ev = Event::from_static("echo/echo", "hi");
 ///     let reply = client.send_with_reply(&ev, Duration::from_secs(5)).await;
 ///     assert_eq!(reply, Ok(Value::from("hi")));
 /// });
@@ -197,9 +197,12 @@ impl ChannelSocketClient {
         transport: impl ClientTransport,
         options: ClientOptions,
     ) -> Result<(Self, ClientEvents), ConfigError> {
-        let runtime: Arc<dyn Runtime> = crate::runtime::share(runtime, |r| Arc::new(r));
-        let packer: Arc<dyn Packer> = crate::runtime::share(packer, |p| Arc::new(p));
-        let transport: Arc<dyn ClientTransport> = crate::runtime::share(transport, |t| Arc::new(t));
+        let runtime: Arc<dyn Runtime> =
+            crate::runtime::share::<_, dyn Runtime>(runtime, |r| Arc::new(r));
+        let packer: Arc<dyn Packer> =
+            crate::runtime::share::<_, dyn Packer>(packer, |p| Arc::new(p));
+        let transport: Arc<dyn ClientTransport> =
+            crate::runtime::share::<_, dyn ClientTransport>(transport, |t| Arc::new(t));
         let binary = packer.is_binary();
         let core = ClientCore::new(
             options.config.clone(),

@@ -160,7 +160,8 @@ where
     H: Fn(M) -> F + Send + Sync + 'static,
     F: Future<Output = Result<(), HandlerError>> + Send + 'static,
 {
-    let runtime: Arc<dyn Runtime> = crate::runtime::share(runtime, |r| Arc::new(r));
+    let runtime: Arc<dyn Runtime> =
+        crate::runtime::share::<_, dyn Runtime>(runtime, |r| Arc::new(r));
     let (stop, stopped) = async_channel::bounded::<()>(1);
     let handle = RouterHandle { stop: stop.clone() };
     let handler = Arc::new(handler);

@@ -94,8 +94,10 @@ impl ChannelSocketServer {
         packer: impl Packer,
         options: ServerOptions,
     ) -> Result<(Self, ServerEvents), ConfigError> {
-        let runtime: Arc<dyn Runtime> = crate::runtime::share(runtime, |r| Arc::new(r));
-        let packer: Arc<dyn Packer> = crate::runtime::share(packer, |p| Arc::new(p));
+        let runtime: Arc<dyn Runtime> =
+            crate::runtime::share::<_, dyn Runtime>(runtime, |r| Arc::new(r));
+        let packer: Arc<dyn Packer> =
+            crate::runtime::share::<_, dyn Packer>(packer, |p| Arc::new(p));
         let (events, events_rx) = async_channel::bounded(options.recv_buffer.max(1));
         let (shared, wakes) = Shared::new(runtime.clone(), packer, options, events)?;
         let shared = Arc::new(shared);
