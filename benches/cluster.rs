@@ -41,8 +41,7 @@ fn node(broker: Option<Arc<dyn Broker>>) -> ChannelSocketServer {
         options = options.broker(broker);
     }
     let (server, events) =
-        ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), options)
-            .expect("options");
+        ChannelSocketServer::new(SmolRuntime, EdnPacker::new(), options).expect("options");
     std::mem::forget(events);
     server
 }

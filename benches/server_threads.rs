@@ -36,10 +36,9 @@ fn server(lock_shards: usize) -> (ChannelSocketServer, Vec<(Value, Connection)>)
     let mut options = ServerOptions::default()
         .csrf(CsrfCheck::Skip)
         .user_id_fn(|req| req.param("uid").map(Value::from));
-    options.lock_shards = lock_shards;
+    options = options.lock_shards(lock_shards);
     let (server, events) =
-        ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), options)
-            .expect("options");
+        ChannelSocketServer::new(SmolRuntime, EdnPacker::new(), options).expect("options");
     std::mem::forget(events); // nothing is read: the users only receive
     let users = (0..USERS)
         .map(|u| {
@@ -166,7 +165,8 @@ fn main() {
     );
     let shard_counts = match std::env::var("SENTE_BENCH_SHARDS") {
         Ok(n) => vec![n.parse().expect("SENTE_BENCH_SHARDS: a number")],
-        Err(_) => vec![ServerOptions::default().lock_shards, 1],
+        // 16: `ServerOptions::lock_shards` by default.
+        Err(_) => vec![16, 1],
     };
     // Every configuration once per round, 1 and 2 threads back to back, so
     // that the machine's noise falls on all of them alike.

@@ -20,8 +20,6 @@
 //! Try it with curl: `curl -b user=ann 'http://127.0.0.1:PORT/chsk?client-id=c1&handshake%3F=1'`
 //! answers `[[:chsk/handshake ["ann" nil nil]] nil]`.
 
-use std::sync::Arc;
-
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -75,10 +73,7 @@ async fn login(uri: http::Uri) -> Response {
 }
 
 async fn announce(State(app): State<App>, text: String) -> Response {
-    let event = match Event::named("app/announce", text) {
-        Ok(e) => e,
-        Err(e) => return (http::StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-    };
+    let event = Event::from_static("app/announce", text);
     match app.chsk.broadcast(event, SendOptions::default()) {
         Ok(n) => format!("reached {n} connections\n").into_response(),
         Err(e) => (http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
@@ -88,12 +83,8 @@ async fn announce(State(app): State<App>, text: String) -> Response {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let opts = ServerOptions::default().csrf(CsrfCheck::Skip);
-    let (chsk, events) = ChannelSocketServer::new(
-        Arc::new(TokioRuntime::current()),
-        Arc::new(EdnPacker::new()),
-        opts,
-    )
-    .map_err(std::io::Error::other)?;
+    let (chsk, events) = ChannelSocketServer::new(TokioRuntime::current(), EdnPacker::new(), opts)
+        .map_err(std::io::Error::other)?;
     tokio::spawn(async move {
         while let Ok(msg) = events.recv().await {
             let answer = match msg.id().as_str() {

@@ -12,7 +12,6 @@
 //! bad arguments). Packers other than edn need their feature
 //! (`--features transit`, …, or `--all-features`).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use sente::client::{ChannelSocketClient, ChskType, ClientEvents, ClientOptions};
@@ -120,13 +119,9 @@ fn main() {
     let options = ClientOptions::new(&args.url)
         .unwrap_or_else(|e| fail(2, e))
         .chsk_type(args.chsk_type);
-    let (client, events) = ChannelSocketClient::new(
-        Arc::new(SmolRuntime),
-        packer,
-        Arc::new(SmolClientTransport::new()),
-        options,
-    )
-    .unwrap_or_else(|e| fail(2, e));
+    let (client, events) =
+        ChannelSocketClient::new(SmolRuntime, packer, SmolClientTransport::new(), options)
+            .unwrap_or_else(|e| fail(2, e));
     let result = smol::block_on(smol::future::or(check(&client, &events), async {
         smol::Timer::after(OVERALL_TIMEOUT).await;
         Err(format!(

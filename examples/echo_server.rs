@@ -187,10 +187,10 @@ fn main() {
     let packer = packers::packer(&args.packer).unwrap_or_else(|e| fail(2, e));
     let mut opts = handlers::options();
     if let Some(ms) = args.lp_timeout_ms {
-        opts.config.lp_timeout = std::time::Duration::from_millis(ms);
+        opts = opts.lp_timeout(std::time::Duration::from_millis(ms));
     }
     if let Some(ms) = args.ws_kalive_ms {
-        opts.config.ws_kalive = Some(std::time::Duration::from_millis(ms));
+        opts = opts.ws_kalive(Some(std::time::Duration::from_millis(ms)));
     }
     if let Some(url) = &args.redis {
         opts = with_redis(opts, url);

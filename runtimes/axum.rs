@@ -9,7 +9,6 @@
 //! is the default user id.
 //!
 //! ```no_run
-//! use std::sync::Arc;
 //! use axum::routing::get;
 //! use sente::packer::EdnPacker;
 //! use sente::runtimes::tokio::TokioRuntime;
@@ -19,7 +18,7 @@
 //! async fn main() -> std::io::Result<()> {
 //!     let opts = ServerOptions::default().csrf(CsrfCheck::Skip);
 //!     let (chsk, events) =
-//!         ChannelSocketServer::new(Arc::new(TokioRuntime::current()), Arc::new(EdnPacker::new()), opts)
+//!         ChannelSocketServer::new(TokioRuntime::current(), EdnPacker::new(), opts)
 //!             .expect("valid options");
 //!     tokio::spawn(async move {
 //!         while let Ok(msg) = events.recv().await {

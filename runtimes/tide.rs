@@ -4,7 +4,6 @@
 //! discontinued async-std. Supported for existing tide applications.
 //!
 //! ```no_run
-//! use std::sync::Arc;
 //! use sente::packer::EdnPacker;
 //! use sente::runtimes::async_std::AsyncStdRuntime;
 //! use sente::runtimes::tide::ChskEndpoint;
@@ -12,7 +11,7 @@
 //!
 //! # async fn run() -> std::io::Result<()> {
 //! let opts = ServerOptions::default().csrf(CsrfCheck::Skip);
-//! let (chsk, _events) = ChannelSocketServer::new(Arc::new(AsyncStdRuntime), Arc::new(EdnPacker::new()), opts)
+//! let (chsk, _events) = ChannelSocketServer::new(AsyncStdRuntime, EdnPacker::new(), opts)
 //!     .expect("valid options");
 //! let mut app = tide::new();
 //! let endpoint = ChskEndpoint::new(chsk);

@@ -76,6 +76,26 @@ impl EventId {
         }
     }
 
+    /// Makes an id from a literal `"ns/name"` (a leading `:` is allowed),
+    /// with no `Result` to unwrap, as `http::HeaderValue::from_static`
+    /// does: for ids written in the program. Use [`new`](Self::new) for
+    /// text that comes from elsewhere (the network, a user).
+    ///
+    /// ```
+    /// use sente::EventId;
+    /// assert_eq!(EventId::from_static("app/hello").as_str(), "app/hello");
+    /// ```
+    ///
+    /// # Panics
+    /// When `text` has no namespace: a mistake in the program's literal.
+    #[track_caller]
+    pub fn from_static(text: &'static str) -> Self {
+        match Self::new(text) {
+            Ok(id) => id,
+            Err(_) => panic!("event id {text:?} has no namespace: write \"ns/name\""),
+        }
+    }
+
     /// A reserved id from [`ids`]; these are namespaced by construction.
     pub(crate) fn reserved(text: &'static str) -> Self {
         Self(Keyword::new(text))
@@ -157,6 +177,25 @@ impl Event {
     /// [`EventError::UnnamespacedId`] when `id` has no namespace.
     pub fn named(id: &str, data: impl Into<Value>) -> Result<Self, EventError> {
         Ok(Self::new(EventId::new(id)?, data))
+    }
+
+    /// `[id data]` from a literal id (`"app/hello"`), with no `Result` to
+    /// unwrap: for ids written in the program, as
+    /// [`EventId::from_static`]. Use [`named`](Self::named) for an id that
+    /// comes from elsewhere, and [`from_data`](Self::from_data) for typed
+    /// data.
+    ///
+    /// ```
+    /// use sente::Event;
+    /// let ev = Event::from_static("app/hello", "ann");
+    /// assert_eq!(ev.to_string(), r#"[:app/hello "ann"]"#);
+    /// ```
+    ///
+    /// # Panics
+    /// When `id` has no namespace: a mistake in the program's literal.
+    #[track_caller]
+    pub fn from_static(id: &'static str, data: impl Into<Value>) -> Self {
+        Self::new(EventId::from_static(id), data)
     }
 
     /// A reserved `chsk/…` event.

@@ -8,19 +8,18 @@
 //! ## Hello world
 //!
 //! A server on smol with the EDN packer (the defaults), a handler per event
-//! ([`router::EventRouter`]) and typed data ([`Event::from_data`],
-//! [`server::ServerEventMsg::data_as`]): `[:app/hello {:name n}]` is
+//! ([`router::EventRouter`]), typed data ([`Event::from_data`],
+//! [`server::ServerEventMsg::data_as`]) and the channel socket served at
+//! `/chsk` ([`runtimes::smol::listen`]): `[:app/hello {:name n}]` is
 //! answered `"hi n"`, and `[:app/news {:name n}]` is pushed to every tab of
 //! the sender.
 //!
 //! ```no_run
 //! # #[cfg(all(feature = "smol", feature = "edn"))]
-//! # fn main() -> std::io::Result<()> {
-//! use std::sync::Arc;
-//! use sente::packer::EdnPacker;
-//! use sente::router::{EventRouter, RouterOptions};
-//! use sente::runtimes::smol::{self as chsk_smol, SmolRuntime};
-//! use sente::server::{ChannelSocketServer, CsrfCheck, SendOptions, ServerEventMsg, ServerOptions};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use sente::router::EventRouter;
+//! use sente::runtimes::smol::{SmolRuntime, listen};
+//! use sente::server::{ChannelSocketServer, CsrfCheck, SendOptions, ServerEventMsg};
 //! use sente::Event;
 //!
 //! #[derive(serde::Serialize, serde::Deserialize)]
@@ -28,27 +27,19 @@
 //!     name: String,
 //! }
 //!
-//! smol::block_on(async {
-//!     let opts = ServerOptions::default().csrf(CsrfCheck::Skip);
-//!     let (chsk, events) =
-//!         ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), opts)
-//!             .expect("valid options");
-//!     let router = EventRouter::new().on("app/hello", |msg: ServerEventMsg| async move {
+//! let (chsk, events) = ChannelSocketServer::builder().csrf(CsrfCheck::Skip).build()?;
+//! EventRouter::new()
+//!     .on("app/hello", |msg: ServerEventMsg| async move {
 //!         let hello: Hello = msg.data_as()?;
 //!         msg.reply_with(&format!("hi {}", hello.name))?;
 //!         if let Some(chsk) = msg.server() {
 //!             chsk.send(msg.uid(), Event::from_data("app/news", &hello)?, SendOptions::default())?;
 //!         }
 //!         Ok(())
-//!     });
-//!     router.start(Arc::new(SmolRuntime), events, RouterOptions::default());
-//!     let listener = smol::net::TcpListener::bind("127.0.0.1:8080").await?;
-//!     chsk_smol::serve(listener, move |req| {
-//!         let chsk = chsk.clone();
-//!         async move { chsk_smol::handle(&chsk, req).await }
 //!     })
-//!     .await
-//! })
+//!     .start(SmolRuntime, events);
+//! smol::block_on(listen(&chsk, "127.0.0.1:8080"))?;
+//! # Ok(())
 //! # }
 //! # #[cfg(not(all(feature = "smol", feature = "edn")))]
 //! # fn main() {}

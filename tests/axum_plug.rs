@@ -64,7 +64,7 @@ fn start_app() -> std::net::SocketAddr {
         });
     let runtime = Arc::new(TokioRuntime::new(tokio_runtime().handle().clone()));
     let (chsk, events) =
-        ChannelSocketServer::new(runtime, Arc::new(EdnPacker::new()), opts).expect("valid options");
+        ChannelSocketServer::new(runtime, EdnPacker::new(), opts).expect("valid options");
     // Replies the uid the event came with.
     tokio_runtime().spawn(async move {
         while let Ok(msg) = events.recv().await {

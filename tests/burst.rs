@@ -68,7 +68,7 @@ fn ten_thousand_requests_in_flight_into_a_slow_handler_all_answered() {
 #[test]
 fn ten_thousand_pushes_into_slow_clients_all_arrive() {
     smol::block_on(async {
-        let s = start_echo(Backend::Smol, |_| {}).await;
+        let s = start_echo(Backend::Smol, |o| o).await;
         let clients = clients();
         let mut tasks = Vec::with_capacity(clients);
         let (ready_tx, ready_rx) = async_channel::unbounded();

@@ -28,21 +28,18 @@ const TYPES: [ChskType; 3] = [ChskType::Ws, ChskType::Ajax, ChskType::Auto];
 
 /// Short timings: immediate-ish retries, quick pings and Ajax timeouts.
 fn fast_config(chsk_type: ChskType) -> ClientConfig {
-    ClientConfig {
-        chsk_type,
-        ws_kalive: Some(Duration::from_secs(2)),
-        ws_ping_timeout: Duration::from_secs(1),
-        ajax_timeout: Duration::from_secs(5),
-        backoff: Arc::new(|_, _| Duration::from_millis(50)),
-        ..ClientConfig::default()
-    }
+    ClientConfig::default()
+        .chsk_type(chsk_type)
+        .ws_kalive(Some(Duration::from_secs(2)))
+        .ws_ping_timeout(Duration::from_secs(1))
+        .ajax_timeout(Duration::from_secs(5))
+        .backoff(|_, _| Duration::from_millis(50))
 }
 
 /// The echo server, long-polls held 2 s.
-async fn echo_server(tune: impl FnOnce(&mut ServerOptions)) -> TestServer {
+async fn echo_server(tune: impl FnOnce(ServerOptions) -> ServerOptions) -> TestServer {
     start_echo(server_backend(), |o| {
-        o.config.lp_timeout = Duration::from_secs(2);
-        tune(o);
+        tune(o.lp_timeout(Duration::from_secs(2)))
     })
     .await
 }
@@ -217,7 +214,7 @@ async fn echo_once(client: &ChannelSocketClient, x: i64) {
 
 /// The whole life of a session over one transport.
 async fn session(chsk_type: ChskType) {
-    let server = echo_server(|_| {}).await;
+    let server = echo_server(|o| o).await;
     let (client, events) = make_client(options(server.addr, chsk_type));
     let mut rec = Recorder::new(events);
 
@@ -328,10 +325,9 @@ fn an_auto_session() {
 fn auto_downgrades_to_ajax_when_websockets_are_refused() {
     smol::block_on(async {
         let server = echo_server(|o| {
-            let opts = std::mem::take(o);
-            *o = opts.reject_fn(|req| {
+            o.reject_fn(|req| {
                 is_websocket_upgrade(&req.head).then(|| text_response(403, "no WebSockets here"))
-            });
+            })
         })
         .await;
         let (client, events) = make_client(options(server.addr, ChskType::Auto));
@@ -357,10 +353,9 @@ fn auto_downgrades_to_ajax_when_websockets_are_refused() {
 fn ws_only_keeps_retrying_when_websockets_are_refused() {
     smol::block_on(async {
         let server = echo_server(|o| {
-            let opts = std::mem::take(o);
-            *o = opts.reject_fn(|req| {
+            o.reject_fn(|req| {
                 is_websocket_upgrade(&req.head).then(|| text_response(403, "no WebSockets here"))
-            });
+            })
         })
         .await;
         let (client, _events) = make_client(options(server.addr, ChskType::Ws));
@@ -383,7 +378,7 @@ fn ws_only_keeps_retrying_when_websockets_are_refused() {
 }
 
 async fn survives_a_server_restart(chsk_type: ChskType) {
-    let first = echo_server(|_| {}).await;
+    let first = echo_server(|o| o).await;
     let proxy = Proxy::start(first.addr).await;
     let (client, events) = make_client(options(proxy.addr, chsk_type));
     let mut rec = Recorder::new(events);
@@ -399,7 +394,7 @@ async fn survives_a_server_restart(chsk_type: ChskType) {
         Some(CloseReason::Unexpected)
     );
     // … and a new one comes up at the same address.
-    let second = echo_server(|_| {}).await;
+    let second = echo_server(|o| o).await;
     proxy.restore(second.addr);
     let reopened = rec.opened().await;
     let hs = rec.next_id("chsk/handshake").await;
@@ -432,7 +427,7 @@ fn auto_survives_a_server_restart() {
 #[test]
 fn the_keep_alive_detects_a_silently_dead_server() {
     smol::block_on(async {
-        let server = echo_server(|o| o.config.ws_kalive = None).await;
+        let server = echo_server(|o| o.ws_kalive(None)).await;
         let proxy = Proxy::start(server.addr).await;
         let (client, events) = make_client(options(proxy.addr, ChskType::Ws));
         let mut rec = Recorder::new(events);
@@ -540,11 +535,9 @@ mod tokio_runtime {
 fn csrf_token_params_and_headers_reach_the_server() {
     smol::block_on(async {
         let server = echo_server(|o| {
-            let opts = std::mem::take(o);
-            *o = opts
-                .csrf(CsrfCheck::Token(Arc::new(|_| Some("s3cret".to_owned()))))
+            o.csrf(CsrfCheck::Token(Arc::new(|_| Some("s3cret".to_owned()))))
                 .user_id_fn(|req| req.header("x-user").map(Value::from))
-                .handshake_data_fn(|req| Value::from(req.param("room").unwrap_or("none")));
+                .handshake_data_fn(|req| Value::from(req.param("room").unwrap_or("none")))
         })
         .await;
         for chsk_type in TYPES {
@@ -570,11 +563,9 @@ fn csrf_token_params_and_headers_reach_the_server() {
 #[test]
 fn a_wrong_csrf_token_never_opens() {
     smol::block_on(async {
-        let server = echo_server(|o| {
-            let opts = std::mem::take(o);
-            *o = opts.csrf(CsrfCheck::Token(Arc::new(|_| Some("s3cret".to_owned()))));
-        })
-        .await;
+        let server =
+            echo_server(|o| o.csrf(CsrfCheck::Token(Arc::new(|_| Some("s3cret".to_owned())))))
+                .await;
         let opts = options(server.addr, ChskType::Ajax).csrf_token("wrong");
         let (client, _events) = make_client(opts);
         let mut watch = client.watch_state();
@@ -596,10 +587,10 @@ fn a_wrong_csrf_token_never_opens() {
 #[test]
 fn a_slow_reader_loses_nothing_and_keeps_the_order() {
     smol::block_on(async {
-        let server = echo_server(|_| {}).await;
+        let server = echo_server(|o| o).await;
         for chsk_type in [ChskType::Ws, ChskType::Ajax] {
             let mut opts = options(server.addr, chsk_type);
-            opts.recv_buffer = 2;
+            opts = opts.recv_buffer(2);
             let (client, events) = make_client(opts);
             let mut rec = Recorder::new(events);
             client.connect();
@@ -630,7 +621,7 @@ fn a_slow_reader_loses_nothing_and_keeps_the_order() {
 #[test]
 fn break_connection_recovers() {
     smol::block_on(async {
-        let server = echo_server(|_| {}).await;
+        let server = echo_server(|o| o).await;
         for chsk_type in TYPES {
             let (client, events) = make_client(options(server.addr, chsk_type));
             let mut rec = Recorder::new(events);
@@ -649,11 +640,11 @@ fn break_connection_recovers() {
 #[test]
 fn the_state_watch_and_a_client_router() {
     smol::block_on(async {
-        let server = echo_server(|_| {}).await;
+        let server = echo_server(|o| o).await;
         let (client, events) = make_client(options(server.addr, ChskType::Ws));
         let (seen_tx, seen) = async_channel::unbounded();
         let router = sente::router::start_client_router(
-            Arc::new(SmolRuntime),
+            SmolRuntime,
             events,
             move |msg: ClientEventMsg| {
                 let tx = seen_tx.clone();
@@ -689,7 +680,7 @@ fn a_binary_packer_over_every_transport() {
     smol::block_on(async {
         let packer: Arc<dyn Packer> = Arc::new(sente::packer::MsgpackPacker::new());
         let mut opts = harness::echo::options();
-        opts.config.lp_timeout = Duration::from_secs(2);
+        opts = opts.lp_timeout(Duration::from_secs(2));
         let server =
             harness::start_with_packer(Backend::Smol, packer.clone(), opts, harness::echo::handle)
                 .await;
@@ -714,7 +705,7 @@ fn a_binary_packer_over_every_transport() {
 #[test]
 fn a_half_dead_websocket_is_found_out_by_the_keep_alive() {
     smol::block_on(async {
-        let server = echo_server(|_| {}).await;
+        let server = echo_server(|o| o).await;
         let (client, events) = make_client(options(server.addr, ChskType::Ws));
         let mut rec = Recorder::new(events);
         client.connect();
@@ -743,8 +734,8 @@ fn a_half_dead_websocket_is_found_out_by_the_keep_alive() {
 fn an_idle_websocket_stays_open_through_keep_alive_pings() {
     smol::block_on(async {
         let server = echo_server(|o| {
-            o.config.ws_kalive = Some(Duration::from_millis(500));
-            o.config.ws_ping_timeout = Some(Duration::from_millis(300));
+            o.ws_kalive(Some(Duration::from_millis(500)))
+                .ws_ping_timeout(Some(Duration::from_millis(300)))
         })
         .await;
         let (client, events) = make_client(options(server.addr, ChskType::Ws));
@@ -764,7 +755,7 @@ fn an_idle_websocket_stays_open_through_keep_alive_pings() {
 #[test]
 fn the_client_comes_back_when_the_server_closes_its_user() {
     smol::block_on(async {
-        let server = echo_server(|_| {}).await;
+        let server = echo_server(|o| o).await;
         for chsk_type in TYPES {
             let (client, events) = make_client(options(server.addr, chsk_type));
             let mut rec = Recorder::new(events);
@@ -789,11 +780,11 @@ fn the_client_comes_back_when_the_server_closes_its_user() {
 #[test]
 fn the_client_keep_alive_ping_is_answered() {
     smol::block_on(async {
-        let server = echo_server(|o| o.config.ws_kalive = None).await;
+        let server = echo_server(|o| o.ws_kalive(None)).await;
         let mut opts = options(server.addr, ChskType::Ws);
         // A tick every 100 ms, a pong expected within 500 ms.
-        opts.config.ws_kalive = Some(Duration::from_millis(200));
-        opts.config.ws_ping_timeout = Duration::from_millis(500);
+        opts = opts.ws_kalive(Some(Duration::from_millis(200)));
+        opts = opts.ws_ping_timeout(Duration::from_millis(500));
         let (client, events) = make_client(opts);
         let mut rec = Recorder::new(events);
         client.connect();
@@ -816,7 +807,7 @@ fn the_client_keep_alive_ping_is_answered() {
 #[test]
 fn dropping_the_client_ends_it_even_with_events_unread() {
     smol::block_on(async {
-        let server = echo_server(|_| {}).await;
+        let server = echo_server(|o| o).await;
         for chsk_type in [ChskType::Ws, ChskType::Ajax] {
             let (client, events) = make_client(options(server.addr, chsk_type));
             let mut watch = client.watch_state();

@@ -89,22 +89,17 @@ async fn tls_front(
 /// The echo server behind a TLS front with a certificate for 127.0.0.1;
 /// returns the front's address and the roots that trust it.
 async fn tls_echo() -> (SocketAddr, RootCertStore) {
-    let server = start_echo(Backend::Smol, |o| {
-        o.config.lp_timeout = Duration::from_secs(2);
-    })
-    .await;
+    let server = start_echo(Backend::Smol, |o| o.lp_timeout(Duration::from_secs(2))).await;
     let (cert, key) = certificate(&["127.0.0.1", "localhost"]);
     let trusted = roots(&cert);
     (tls_front(server.addr, cert, key).await, trusted)
 }
 
 fn fast_config(chsk_type: ChskType) -> ClientConfig {
-    ClientConfig {
-        chsk_type,
-        ajax_timeout: Duration::from_secs(5),
-        backoff: Arc::new(|_, _| Duration::from_millis(50)),
-        ..ClientConfig::default()
-    }
+    ClientConfig::default()
+        .chsk_type(chsk_type)
+        .ajax_timeout(Duration::from_secs(5))
+        .backoff(|_, _| Duration::from_millis(50))
 }
 
 /// A session on `transport` over `https://addr`: handshake, then an echo.
@@ -117,9 +112,8 @@ async fn session(
     let opts = ClientOptions::new(&format!("https://{addr}/chsk"))
         .expect("a URL")
         .config(fast_config(chsk_type));
-    let (client, events) =
-        ChannelSocketClient::new(runtime, Arc::new(EdnPacker::new()), transport, opts)
-            .expect("valid options");
+    let (client, events) = ChannelSocketClient::new(runtime, EdnPacker::new(), transport, opts)
+        .expect("valid options");
     client.connect();
     within("the handshake over TLS", async {
         while let Ok(msg) = events.recv().await {
@@ -249,13 +243,9 @@ fn an_untrusted_certificate_is_a_clear_error() {
         let opts = ClientOptions::new(&format!("wss://{addr}/chsk"))
             .expect("a URL")
             .config(fast_config(ChskType::Ws));
-        let (client, _events) = ChannelSocketClient::new(
-            Arc::new(SmolRuntime),
-            Arc::new(EdnPacker::new()),
-            Arc::new(transport),
-            opts,
-        )
-        .expect("valid options");
+        let (client, _events) =
+            ChannelSocketClient::new(SmolRuntime, EdnPacker::new(), Arc::new(transport), opts)
+                .expect("valid options");
         let mut watch = client.watch_state();
         client.connect();
         within("a WebSocket error", async {
@@ -274,7 +264,7 @@ fn an_untrusted_certificate_is_a_clear_error() {
 #[test]
 fn a_certificate_for_another_name_is_a_clear_error() {
     smol::block_on(async {
-        let server = start_echo(Backend::Smol, |_| {}).await;
+        let server = start_echo(Backend::Smol, |o| o).await;
         let (cert, key) = certificate(&["other.example"]);
         let trusted = roots(&cert);
         let addr = tls_front(server.addr, cert, key).await;
@@ -293,7 +283,7 @@ fn a_certificate_for_another_name_is_a_clear_error() {
 #[test]
 fn a_secure_url_on_a_plain_server_fails_at_once() {
     smol::block_on(async {
-        let server = start_echo(Backend::Smol, |_| {}).await;
+        let server = start_echo(Backend::Smol, |o| o).await;
         let (ws, ajax) = errors(&SmolClientTransport::new(), &server.addr.to_string()).await;
         for e in [&ws, &ajax] {
             assert!(e.contains("TLS handshake with 127.0.0.1 failed"), "{e}");

@@ -28,7 +28,7 @@ fn three_nodes_on_the_in_process_broker() {
 #[test]
 fn a_node_without_a_broker_is_alone() {
     smol::block_on(async {
-        let lone = start_echo(Backend::Smol, |_| {}).await;
+        let lone = start_echo(Backend::Smol, |o| o).await;
         assert!(lone.chsk.broker_stats().is_none());
         let brokers = in_process(2);
         let nodes = cluster(brokers).await;

@@ -112,6 +112,14 @@ fn redis_killed_and_restarted_mid_test_loses_nothing() {
                 "in order, none lost"
             );
         }
+        // A counts what it published once it has Redis's answer, which may
+        // come after B has read the entries.
+        within("A's count of what it published", async {
+            while a.chsk.broker_stats().unwrap().published < 21 {
+                smol::Timer::after(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
         let (sa, sb) = (
             a.chsk.broker_stats().unwrap(),
             b.chsk.broker_stats().unwrap(),

@@ -77,7 +77,7 @@ fn concurrent_senders_and_receivers_lose_nothing_and_keep_per_client_order() {
 fn run() {
     let packer: Arc<dyn sente::Packer> = Arc::new(sente::packer::EdnPacker::new());
     let (server, tabs) = smol::block_on(async {
-        let s = start_echo(Backend::Smol, |_| {}).await;
+        let s = start_echo(Backend::Smol, |o| o).await;
         let mut tabs = Vec::new();
         for u in 0..USERS {
             for t in 0..TABS {

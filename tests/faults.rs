@@ -38,23 +38,21 @@ fn client(
         .param("uid", uid)
         .config(config);
     ChannelSocketClient::new(
-        Arc::new(SmolRuntime),
-        Arc::new(EdnPacker::new()),
-        Arc::new(SmolClientTransport::new()),
+        SmolRuntime,
+        EdnPacker::new(),
+        SmolClientTransport::new(),
         opts,
     )
     .expect("options")
 }
 
 fn fast(chsk_type: ChskType) -> ClientConfig {
-    ClientConfig {
-        chsk_type,
-        ws_kalive: Some(Duration::from_secs(1)),
-        ws_ping_timeout: Duration::from_millis(500),
-        ajax_timeout: Duration::from_secs(3),
-        backoff: Arc::new(|_, _| Duration::from_millis(50)),
-        ..ClientConfig::default()
-    }
+    ClientConfig::default()
+        .chsk_type(chsk_type)
+        .ws_kalive(Some(Duration::from_secs(1)))
+        .ws_ping_timeout(Duration::from_millis(500))
+        .ajax_timeout(Duration::from_secs(3))
+        .backoff(|_, _| Duration::from_millis(50))
 }
 
 /// Waits for the client's next handshake.
@@ -74,10 +72,7 @@ async fn handshaken(events: &ClientEvents) {
 /// frames, delays, stalls and drops connections: every callback ends, with
 /// the echo, `:chsk/timeout` or `:chsk/closed` — none is lost or left.
 async fn every_pending_callback_ends(chsk_type: ChskType) {
-    let s = start_echo(Backend::Smol, |o| {
-        o.config.lp_timeout = Duration::from_secs(2)
-    })
-    .await;
+    let s = start_echo(Backend::Smol, |o| o.lp_timeout(Duration::from_secs(2))).await;
     let proxy = Proxy::start(s.addr).await;
     let (c, events) = client(proxy.addr, "cb", fast(chsk_type));
     smol::spawn(async move { while events.recv().await.is_ok() {} }).detach();
@@ -132,10 +127,7 @@ async fn every_pending_callback_ends(chsk_type: ChskType) {
 /// Pushes sent while the client is away (its connection cut, it has not
 /// reconnected yet) wait for it and arrive once it is back, all, in order.
 async fn pushes_in_the_grace_period_arrive_in_order(chsk_type: ChskType) {
-    let s = start_echo(Backend::Smol, |o| {
-        o.config.lp_timeout = Duration::from_secs(2)
-    })
-    .await;
+    let s = start_echo(Backend::Smol, |o| o.lp_timeout(Duration::from_secs(2))).await;
     let proxy = Proxy::start(s.addr).await;
     let (c, events) = client(proxy.addr, "away", fast(chsk_type));
     c.connect();
@@ -173,9 +165,9 @@ async fn pushes_in_the_grace_period_arrive_in_order(chsk_type: ChskType) {
 async fn uidport_events_fire_once_under_flapping(chsk_type: ChskType) {
     let (s, server_events) = start_raw(Backend::Smol, {
         let mut o = echo::options();
-        o.config.grace_ws = Duration::from_secs(2);
-        o.config.grace_ajax = Duration::from_secs(2);
-        o.config.lp_timeout = Duration::from_secs(2);
+        o = o.grace_ws(Duration::from_secs(2));
+        o = o.grace_ajax(Duration::from_secs(2));
+        o = o.lp_timeout(Duration::from_secs(2));
         o
     })
     .await;
@@ -250,15 +242,8 @@ async fn uidport_events_fire_once_under_flapping(chsk_type: ChskType) {
 /// activities failing on purpose, the client still converges: every echo
 /// gets through after retries.
 async fn a_bad_connection_rate_converges(chsk_type: ChskType, rate: f64) {
-    let s = start_echo(Backend::Smol, |o| {
-        o.config.lp_timeout = Duration::from_secs(2)
-    })
-    .await;
-    let config = ClientConfig {
-        bad_conn_rate: rate,
-        rng_seed: Some(42),
-        ..fast(chsk_type)
-    };
+    let s = start_echo(Backend::Smol, |o| o.lp_timeout(Duration::from_secs(2))).await;
+    let config = fast(chsk_type).bad_conn_rate(rate).rng_seed(42);
     let (c, events) = client(s.addr, "bad", config);
     smol::spawn(async move { while events.recv().await.is_ok() {} }).detach();
     c.connect();

@@ -25,12 +25,10 @@ fn child_server() {
     use sente::packer::EdnPacker;
     use sente::runtimes::smol::{self as chsk_smol, SmolRuntime};
     use sente::server::{ChannelSocketServer, CsrfCheck, ServerOptions};
-    use std::sync::Arc;
     smol::block_on(async {
         let opts = ServerOptions::default().csrf(CsrfCheck::Skip);
         let (chsk, events) =
-            ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), opts)
-                .expect("options");
+            ChannelSocketServer::new(SmolRuntime, EdnPacker::new(), opts).expect("options");
         smol::spawn(async move { while events.recv().await.is_ok() {} }).detach();
         let listener = smol::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -57,7 +57,7 @@ fn post_head(addr: SocketAddr, content_length: usize) -> String {
 #[test]
 fn post_over_the_limit_is_refused_from_its_header() {
     smol::block_on(async {
-        let s = start_echo(Backend::Smol, |_| {}).await;
+        let s = start_echo(Backend::Smol, |o| o).await;
         let canary = Canary::start(s.addr).await;
         // 10 MB declared, none sent: answered 413 at once, not when (never)
         // the body arrives.
@@ -74,7 +74,7 @@ fn post_over_the_limit_is_refused_from_its_header() {
 fn a_slow_post_body_times_out_with_408() {
     smol::block_on(async {
         let s = start_echo(Backend::Smol, |o| {
-            o.post_body_timeout = Duration::from_millis(300);
+            o.post_body_timeout(Duration::from_millis(300))
         })
         .await;
         let canary = Canary::start(s.addr).await;
@@ -90,10 +90,10 @@ fn a_slow_post_body_times_out_with_408() {
 fn unfinished_post_bodies_are_bounded_together() {
     smol::block_on(async {
         let s = start_echo(Backend::Smol, |o| {
-            o.max_message_size = 400_000;
-            o.max_pending_post_bytes = 1_000_000;
-            // A body the server takes but never gets ends in 408 soon.
-            o.post_body_timeout = Duration::from_secs(3);
+            o.max_message_size(400_000)
+                .max_pending_post_bytes(1_000_000)
+                // A body the server takes but never gets ends in 408 soon.
+                .post_body_timeout(Duration::from_secs(3))
         })
         .await;
         let canary = Canary::start(s.addr).await;
@@ -163,8 +163,8 @@ async fn push_until_gone(s: &TestServer, uid: &str, size: usize) -> usize {
 fn a_client_that_never_reads_is_closed_with_1008() {
     smol::block_on(async {
         let s = start_echo(Backend::Smol, |o| {
-            o.max_queued_bytes = 1 << 20;
-            o.config.grace_ws = Duration::from_millis(50);
+            o.max_queued_bytes(1 << 20)
+                .grace_ws(Duration::from_millis(50))
         })
         .await;
         let canary = Canary::start(s.addr).await;
@@ -186,12 +186,12 @@ fn a_client_that_never_reads_is_closed_with_1008() {
 fn an_unresponsive_client_is_closed_at_its_ping_timeout() {
     smol::block_on(async {
         let s = start_echo(Backend::Smol, |o| {
-            o.max_queued_bytes = 1 << 30;
-            // Two seconds of pushing before the ping timeout: far more than
-            // the socket buffers hold (about 12 MiB on loopback here).
-            o.config.ws_kalive = Some(Duration::from_secs(2));
-            o.config.ws_ping_timeout = Some(Duration::from_secs(1));
-            o.config.grace_ws = Duration::from_millis(50);
+            o.max_queued_bytes(1 << 30)
+                // Two seconds of pushing before the ping timeout: far more than
+                // the socket buffers hold (about 12 MiB on loopback here).
+                .ws_kalive(Some(Duration::from_secs(2)))
+                .ws_ping_timeout(Some(Duration::from_secs(1)))
+                .grace_ws(Duration::from_millis(50))
         })
         .await;
         let canary = Canary::start(s.addr).await;
@@ -233,7 +233,7 @@ async fn data_then_close(ws: &mut RawWs) -> (usize, Option<u16>) {
 #[test]
 fn bad_websocket_upgrades_are_refused_before_the_upgrade() {
     smol::block_on(async {
-        let s = start_echo(Backend::Smol, |_| {}).await;
+        let s = start_echo(Backend::Smol, |o| o).await;
         let upgrade = |version: &str, key: &str| {
             format!("Upgrade: websocket\r\nConnection: Upgrade\r\n{version}{key}")
         };
@@ -365,10 +365,7 @@ async fn held_poll(addr: SocketAddr, uid: &str, client_id: &str) -> smol::Task<H
 #[test]
 fn a_foreign_client_id_never_sees_another_users_pushes() {
     smol::block_on(async {
-        let s = start_echo(Backend::Smol, |o| {
-            o.config.lp_timeout = Duration::from_millis(800);
-        })
-        .await;
+        let s = start_echo(Backend::Smol, |o| o.lp_timeout(Duration::from_millis(800))).await;
         let alice = held_poll(s.addr, "alice", "shared").await;
         let mallory = held_poll(s.addr, "mallory", "shared").await;
         let (mut mallory_ws, _) = Ws::open(s.addr, "uid=mallory&client-id=shared").await;
@@ -407,7 +404,7 @@ fn a_foreign_client_id_never_sees_another_users_pushes() {
 #[test]
 fn concurrent_polls_for_one_client_id_leave_one_held() {
     smol::block_on(async {
-        let s = start_echo(Backend::Smol, |_| {}).await;
+        let s = start_echo(Backend::Smol, |o| o).await;
         let hs = get(s.addr, "/chsk?client-id=one&uid=u&handshake%3F=true", "").await;
         assert_eq!(hs.status, 200);
         let (tx, rx) = async_channel::unbounded();
@@ -570,7 +567,7 @@ fn a_cross_origin_websocket_upgrade_is_refused() {
 #[test]
 fn a_client_id_reused_by_another_user_gets_nothing_of_the_first() {
     smol::block_on(async {
-        let s = start_echo(Backend::Smol, |_| {}).await;
+        let s = start_echo(Backend::Smol, |o| o).await;
         let alice = sente::Value::from("alice");
         let (ws, _) = Ws::open(s.addr, "uid=alice&client-id=X").await;
         drop(ws);

@@ -28,7 +28,7 @@ async fn attack(packer: Arc<dyn Packer>, payloads: Vec<(&str, Packed)>) {
         packer.clone(),
         {
             let mut o = echo::options();
-            o.max_message_size = 4 << 20;
+            o = o.max_message_size(4 << 20);
             o
         },
         echo::handle,

@@ -32,8 +32,8 @@ fn connect_disconnect_cycles_leave_nothing_behind() {
         .unwrap_or(2_000);
     smol::block_on(async {
         let s = start_echo(Backend::Smol, |o| {
-            o.config.grace_ws = Duration::from_millis(20);
-            o.config.grace_ajax = Duration::from_millis(20);
+            o.grace_ws(Duration::from_millis(20))
+                .grace_ajax(Duration::from_millis(20))
         })
         .await;
         let run = |from: usize, to: usize| {

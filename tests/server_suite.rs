@@ -16,7 +16,7 @@ use harness::*;
 use sente::server::{AllowedOrigins, CsrfCheck, ServerOptions, text_response};
 
 async fn ws_handshake_then_events_with_and_without_reply(b: Backend) {
-    let s = start_echo(b, |_| {}).await;
+    let s = start_echo(b, |o| o).await;
     let (mut ws, hs) = Ws::open(s.addr, "client-id=ws-cid-1&csrf-token=").await;
     assert_eq!(hs, r#"[[:chsk/handshake ["ws-cid-1" nil nil]] nil]"#);
     ws.send(r#"[[:echo/echo {:n 1, :s "hi"}] "ab12cd"]"#).await;
@@ -32,7 +32,7 @@ async fn ws_handshake_then_events_with_and_without_reply(b: Backend) {
 }
 
 async fn ws_uid_param_and_nil_uid(b: Backend) {
-    let s = start_echo(b, |_| {}).await;
+    let s = start_echo(b, |o| o).await;
     let (_ws, hs) = Ws::open(s.addr, "uid=jvm-user&client-id=jvm-cid-1").await;
     assert_eq!(hs, r#"[[:chsk/handshake ["jvm-user" nil nil]] nil]"#);
     let anon = start_with(b, ServerOptions::default().csrf(CsrfCheck::Skip), |_| {}).await;
@@ -41,7 +41,7 @@ async fn ws_uid_param_and_nil_uid(b: Backend) {
 }
 
 async fn pushes_are_batched_and_flush_goes_at_once(b: Backend) {
-    let s = start_echo(b, |o| o.config.send_buf_ws = Duration::from_millis(300)).await;
+    let s = start_echo(b, |o| o.send_buf_ws(Duration::from_millis(300))).await;
     let (mut ws, _) = Ws::open(s.addr, "client-id=c1").await;
     ws.send(r#"[[:echo/push {:x 42}] "pu5h01"]"#).await;
     ws.send(r#"[[:echo/push 2] "pu5h02"]"#).await;
@@ -56,7 +56,7 @@ async fn pushes_are_batched_and_flush_goes_at_once(b: Backend) {
 }
 
 async fn a_push_reaches_every_tab_of_the_user(b: Backend) {
-    let s = start_echo(b, |_| {}).await;
+    let s = start_echo(b, |o| o).await;
     let (mut a, _) = Ws::open(s.addr, "uid=alice&client-id=tab-1").await;
     let (mut b, _) = Ws::open(s.addr, "uid=alice&client-id=tab-2").await;
     let (mut c, _) = Ws::open(s.addr, "uid=bob&client-id=tab-3").await;
@@ -76,7 +76,7 @@ async fn a_push_reaches_every_tab_of_the_user(b: Backend) {
 }
 
 async fn ajax_handshake_post_poll_push_and_long_poll_timeout(b: Backend) {
-    let s = start_echo(b, |o| o.config.lp_timeout = Duration::from_millis(300)).await;
+    let s = start_echo(b, |o| o.lp_timeout(Duration::from_millis(300))).await;
     let addr = s.addr;
     let r = get(
         addr,
@@ -133,13 +133,13 @@ async fn ajax_handshake_post_poll_push_and_long_poll_timeout(b: Backend) {
 }
 
 async fn ajax_post_without_a_reply_times_out(b: Backend) {
-    let s = start_echo(b, |o| o.config.lp_timeout = Duration::from_millis(200)).await;
+    let s = start_echo(b, |o| o.lp_timeout(Duration::from_millis(200))).await;
     let r = post_form(s.addr, &ppstr("c", "[[:echo/unhandled 1] :ajax]"), "").await;
     assert_eq!((r.status, r.text()), (200, "[:chsk/timeout nil]"));
 }
 
 async fn pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll(b: Backend) {
-    let s = start_echo(b, |_| {}).await;
+    let s = start_echo(b, |o| o).await;
     get(s.addr, "/chsk?client-id=c&handshake%3F=1", "").await;
     let r = post_form(s.addr, &ppstr("c", "[[:echo/push-flush 1] :ajax]"), "").await;
     assert_eq!(r.text(), "[:ok nil]");
@@ -153,8 +153,8 @@ async fn pushes_to_an_ajax_client_between_polls_wait_for_its_next_poll(b: Backen
 
 async fn keep_alive_ping_pong_and_ping_timeout_close(b: Backend) {
     let s = start_echo(b, |o| {
-        o.config.ws_kalive = Some(Duration::from_millis(400));
-        o.config.ws_ping_timeout = Some(Duration::from_millis(300));
+        o.ws_kalive(Some(Duration::from_millis(400)))
+            .ws_ping_timeout(Some(Duration::from_millis(300)))
     })
     .await;
     let (mut ws, _) = Ws::open(s.addr, "client-id=ws-cid-nopong").await;
@@ -177,7 +177,7 @@ async fn uidport_open_and_close_with_the_grace_period(b: Backend) {
     let (tx, rx) = async_channel::unbounded();
     let log = seen.clone();
     let mut opts = harness::echo::options();
-    opts.config.grace_ws = Duration::from_millis(200);
+    opts = opts.grace_ws(Duration::from_millis(200));
     let s = start_with(b, opts, move |msg| {
         if msg.id().namespace() == "chsk" {
             log.lock().unwrap().push(msg.event().to_string());
@@ -211,7 +211,7 @@ async fn uidport_open_and_close_with_the_grace_period(b: Backend) {
 }
 
 async fn bad_packages_and_bad_events_leave_the_connection_working(b: Backend) {
-    let s = start_echo(b, |_| {}).await;
+    let s = start_echo(b, |o| o).await;
     let (mut ws, _) = Ws::open(s.addr, "client-id=c").await;
     ws.send("{not edn").await;
     ws.send(r#"[[:no-namespace 1] "x"]"#).await;
@@ -224,7 +224,7 @@ async fn bad_packages_and_bad_events_leave_the_connection_working(b: Backend) {
 }
 
 async fn oversized_messages_are_refused(b: Backend) {
-    let s = start_echo(b, |o| o.max_message_size = 1000).await;
+    let s = start_echo(b, |o| o.max_message_size(1000)).await;
     let (mut ws, _) = Ws::open(s.addr, "client-id=c").await;
     ws.send(&format!(r#"[[:echo/echo "{}"] "big"]"#, "x".repeat(2000)))
         .await;
@@ -335,7 +335,7 @@ async fn every_rejection_path_has_sente_status_and_body(b: Backend) {
 
 /// The raw requests of sente-transcripts.md, replayed byte for byte.
 async fn transcript_requests_replayed_give_the_captured_responses(b: Backend) {
-    let s = start_echo(b, |o| o.config.lp_timeout = Duration::from_millis(500)).await;
+    let s = start_echo(b, |o| o.lp_timeout(Duration::from_millis(500))).await;
     let a = s.addr;
     let r = http(a, "GET /chsk?udt=1795412763633&client-id=ajax-cid-1&handshake%3F=1 HTTP/1.1\r\nHost: 127.0.0.1:8090\r\nAccept: */*\r\nX-CSRF-Token: \r\nConnection: close\r\n\r\n").await;
     assert_eq!(
@@ -376,7 +376,7 @@ async fn transcript_requests_replayed_give_the_captured_responses(b: Backend) {
 }
 
 async fn connected_uids_can_be_watched(b: Backend) {
-    let s = start_echo(b, |o| o.config.grace_ws = Duration::from_millis(100)).await;
+    let s = start_echo(b, |o| o.grace_ws(Duration::from_millis(100))).await;
     let mut watch = s.chsk.watch_connected_uids();
     let first = within("the first value", watch.changed()).await.unwrap();
     assert!(first.any.is_empty());
@@ -392,7 +392,7 @@ async fn connected_uids_can_be_watched(b: Backend) {
 /// reading from the connection instead, and every event arrives, in order.
 async fn a_burst_beyond_the_receive_buffer_loses_nothing(b: Backend) {
     let mut opts = harness::echo::options();
-    opts.recv_buffer = 4;
+    opts = opts.recv_buffer(4);
     let (s, events) = start_raw(b, opts).await;
     let (mut ws, _) = Ws::open(s.addr, "client-id=burst").await;
     const N: i64 = 3000;
@@ -414,8 +414,8 @@ async fn a_burst_beyond_the_receive_buffer_loses_nothing(b: Backend) {
 /// blocked on the full socket.
 async fn a_slow_consumer_is_closed(b: Backend) {
     let s = start_echo(b, |o| {
-        o.max_queued_bytes = 8 * 64 * 1024;
-        o.config.grace_ws = Duration::from_millis(50);
+        o.max_queued_bytes(8 * 64 * 1024)
+            .grace_ws(Duration::from_millis(50))
     })
     .await;
     let (_ws, _) = Ws::open(s.addr, "uid=slow&client-id=slow").await;
@@ -491,7 +491,7 @@ async fn binary_packers_use_binary_frames_and_bodies(b: Backend) {
 }
 
 async fn ws_control_frames_fragments_and_protocol_errors(b: Backend) {
-    let s = start_echo(b, |_| {}).await;
+    let s = start_echo(b, |o| o).await;
     let (mut ws, (op, hs)) = RawWs::open(s.addr, "client-id=raw").await;
     assert_eq!(
         (op, hs.as_slice()),
@@ -573,7 +573,7 @@ async fn a_websocket_keeps_its_request_without_the_handshake_headers(b: Backend)
 }
 
 async fn a_websocket_over_the_per_user_limit_is_closed_with_1008(b: Backend) {
-    let s = start_echo(b, |o| o.config.max_clients_per_uid = 1).await;
+    let s = start_echo(b, |o| o.max_clients_per_uid(1)).await;
     let (_first, (op, _)) = RawWs::open(s.addr, "uid=u&client-id=a").await;
     assert_eq!(op, 1, "the first tab gets its handshake");
     let (mut second, (op, payload)) = RawWs::open(s.addr, "uid=u&client-id=b").await;
@@ -586,8 +586,8 @@ async fn a_websocket_over_the_per_user_limit_is_closed_with_1008(b: Backend) {
 /// drain, WebSockets close with 1001, and the event stream ends.
 async fn a_graceful_shutdown_loses_nothing_it_held(b: Backend) {
     let mut opts = echo::options();
-    opts.config.send_buf_ws = Duration::from_secs(10);
-    opts.config.send_buf_ajax = Duration::from_secs(10);
+    opts = opts.send_buf_ws(Duration::from_secs(10));
+    opts = opts.send_buf_ajax(Duration::from_secs(10));
     let (s, events) = start_raw(b, opts).await;
     let (mut ws, _) = Ws::open(s.addr, "client-id=a").await;
     let hs = get(s.addr, "/chsk?client-id=b&handshake%3F=true", "").await;
@@ -663,7 +663,7 @@ async fn a_graceful_shutdown_loses_nothing_it_held(b: Backend) {
 /// `echo/broadcast` reaches every client of every user exactly once;
 /// `echo/tab` reaches the sender's tab only.
 async fn a_broadcast_reaches_every_client_once_and_a_tab_push_one_tab(b: Backend) {
-    let s = start_echo(b, |_| {}).await;
+    let s = start_echo(b, |o| o).await;
     let mut tabs = Vec::new();
     for (uid, tab) in [("ann", "t1"), ("ann", "t2"), ("bob", "t1"), ("cy", "t1")] {
         let (ws, _) = Ws::open(s.addr, &format!("uid={uid}&client-id={uid}-{tab}")).await;

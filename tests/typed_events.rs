@@ -144,11 +144,7 @@ fn handlers_per_event_over_a_websocket() {
             })),
             ..RouterOptions::default()
         };
-        let handle = router.start(
-            Arc::new(sente::runtimes::smol::SmolRuntime),
-            events,
-            options,
-        );
+        let handle = router.start_with(sente::runtimes::smol::SmolRuntime, events, options);
         let (mut ws, _) = Ws::open(s.addr, "uid=ann&client-id=t1").await;
         assert_eq!(within("open", seen.recv()).await.unwrap(), r#"open "ann""#);
         let sent = Event::from_data("chat/say", &say()).expect("converts");

@@ -1,7 +1,6 @@
 //! Workloads driven by sente's own client: D (Ajax long-polling) and E
 //! (reconnect storm).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sente::client::{ChannelSocketClient, ChskType, ClientConfig, ClientOptions};
@@ -18,15 +17,12 @@ fn client(
 ) -> (ChannelSocketClient, sente::client::ClientEvents) {
     let opts = ClientOptions::new(&format!("http://127.0.0.1:{port}/chsk"))
         .expect("a URL")
-        .config(ClientConfig {
-            chsk_type,
-            ..ClientConfig::default()
-        })
+        .config(ClientConfig::default().chsk_type(chsk_type))
         .client_id(format!("bench-{id}"));
     ChannelSocketClient::new(
-        Arc::new(SmolRuntime),
-        Arc::new(EdnPacker::new()),
-        Arc::new(SmolClientTransport::new()),
+        SmolRuntime,
+        EdnPacker::new(),
+        SmolClientTransport::new(),
         opts,
     )
     .expect("valid options")

@@ -37,7 +37,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::Full;
 use sente::packer::EdnPacker;
-use sente::router::{EventRouter, HandlerError, RouterOptions};
+use sente::router::{EventRouter, HandlerError};
 use sente::runtimes::smol::{self as chsk_smol, Response, SmolRuntime};
 use sente::server::{
     AllowedOrigins, ChannelSocketServer, ChskRequest, CsrfCheck, SendOptions, ServerEventMsg,
@@ -346,17 +346,15 @@ fn main() {
         if let Some(url) = &args.redis {
             opts = with_redis(opts, url);
         }
-        let (chsk, events) =
-            ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), opts)
-                .unwrap_or_else(|e| fail(2, e));
-        router().start(Arc::new(SmolRuntime), events, RouterOptions::default());
+        let (chsk, events) = ChannelSocketServer::new(SmolRuntime, EdnPacker::new(), opts)
+            .unwrap_or_else(|e| fail(2, e));
+        router().start(SmolRuntime, events);
         let watcher = chsk.clone();
         smol::spawn(async move {
             let mut watch = watcher.watch_connected_uids();
             while watch.changed().await.is_some() {
-                if let Ok(event) = Event::named("chat/online", online(&watcher)) {
-                    tell_local_users(&watcher, &event);
-                }
+                let event = Event::from_static("chat/online", online(&watcher));
+                tell_local_users(&watcher, &event);
             }
         })
         .detach();

@@ -18,7 +18,7 @@ pub(crate) fn options() -> ServerOptions {
 }
 
 fn pushed(x: &Value) -> Event {
-    Event::named("echo/pushed", x.clone()).expect("a namespaced id")
+    Event::from_static("echo/pushed", x.clone())
 }
 
 /// Answers one event as the echo server does.

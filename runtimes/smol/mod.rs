@@ -1,5 +1,6 @@
 //! The smol plug: a [`Runtime`] on smol's global executor and `async-io`
-//! timers, an HTTP/1.1 + WebSocket server on hyper ([`serve`], [`handle`]),
+//! timers, an HTTP/1.1 + WebSocket server on hyper ([`listen`], or [`serve`]
+//! with [`handle`] beside routes of your own),
 //! and the client transport ([`SmolClientTransport`]).
 
 mod client;
@@ -12,8 +13,8 @@ use crate::runtime::{BoxFuture, Runtime};
 pub use crate::runtimes::net_client::MAX_IDLE_CONNECTIONS;
 pub use client::SmolClientTransport;
 pub use server::{
-    ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_MIN, Body, Request, Response, ServeOptions, handle, serve,
-    serve_until, serve_with,
+    ACCEPT_BACKOFF_MAX, ACCEPT_BACKOFF_MIN, Body, DEFAULT_PATH, Request, Response, ServeOptions,
+    handle, listen, serve, serve_until, serve_with,
 };
 
 /// Runs tasks on smol's global executor (sized by `SMOL_THREADS`, default 1)

@@ -59,6 +59,49 @@ pub async fn handle(chsk: &ChannelSocketServer, req: Request) -> Response {
     .await
 }
 
+/// The path [`listen`] serves the channel socket at: Sente's default, and
+/// the clients' (`http://host:port/chsk`).
+pub const DEFAULT_PATH: &str = "/chsk";
+
+/// Binds `addr` and serves the channel socket at [`DEFAULT_PATH`]
+/// (`/chsk`; other paths get 404) until the server
+/// [shuts down](ChannelSocketServer::shutdown): [`serve_until`] with
+/// [`handle`], for an application that needs no routes of its own.
+///
+/// ```no_run
+/// use sente::server::{ChannelSocketServer, CsrfCheck};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (chsk, _events) = ChannelSocketServer::builder().csrf(CsrfCheck::Skip).build()?;
+/// smol::block_on(sente::runtimes::smol::listen(&chsk, "127.0.0.1:8080"))?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+/// When `addr` cannot be bound (in use, not an address, no permission),
+/// or as [`serve`] when the listener becomes unusable.
+pub async fn listen(
+    chsk: &ChannelSocketServer,
+    addr: impl smol::net::AsyncToSocketAddrs,
+) -> io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    let server = chsk.clone();
+    let handler = move |req: Request| {
+        let chsk = server.clone();
+        async move {
+            if req.uri().path() == DEFAULT_PATH {
+                handle(&chsk, req).await
+            } else {
+                let mut not_found = Response::new(Body::default());
+                *not_found.status_mut() = hyper::StatusCode::NOT_FOUND;
+                not_found
+            }
+        }
+    };
+    serve_until(listener, handler, chsk.on_shutdown()).await
+}
+
 /// Accepts connections on `listener` and serves each with HTTP/1.1 (with
 /// upgrades) on smol, calling `handler` for every request. Sets
 /// `TCP_NODELAY` on every connection.
@@ -70,7 +113,6 @@ pub async fn handle(chsk: &ChannelSocketServer, req: Request) -> Response {
 /// server serves again as soon as connections close.
 ///
 /// ```no_run
-/// use std::sync::Arc;
 /// use sente::runtimes::smol::{self as chsk_smol, SmolRuntime};
 /// use sente::server::{ChannelSocketServer, ServerOptions, CsrfCheck};
 /// use sente::packer::EdnPacker;
@@ -78,7 +120,7 @@ pub async fn handle(chsk: &ChannelSocketServer, req: Request) -> Response {
 /// # fn main() -> std::io::Result<()> {
 /// smol::block_on(async {
 ///     let opts = ServerOptions::default().csrf(CsrfCheck::Skip);
-///     let (chsk, events) = ChannelSocketServer::new(Arc::new(SmolRuntime), Arc::new(EdnPacker::new()), opts)
+///     let (chsk, events) = ChannelSocketServer::new(SmolRuntime, EdnPacker::new(), opts)
 ///         .expect("valid options");
 ///     smol::spawn(async move {
 ///         while let Ok(msg) = events.recv().await {

@@ -45,45 +45,57 @@ impl From<Transport> for ChskType {
 /// of uniform random numbers in `[0, 1)`, how long to wait before it.
 pub type BackoffFn = Arc<dyn Fn(u32, &mut dyn FnMut() -> f64) -> Duration + Send + Sync>;
 
-/// The client's options. `Default` gives Sente 1.21's defaults.
+/// The client core's options. `Default` gives Sente 1.21's defaults; one
+/// setter per option changes it ([`ClientOptions`](super::ClientOptions)
+/// has the same setters).
+///
+/// ```
+/// use std::time::Duration;
+/// use sente::client::{ChskType, ClientConfig};
+/// let config = ClientConfig::default()
+///     .chsk_type(ChskType::Ws)
+///     .ws_kalive(Some(Duration::from_secs(5)))
+///     .rng_seed(7);
+/// assert!(config.validate().is_ok());
+/// ```
 #[derive(Clone)]
 pub struct ClientConfig {
     /// The transport (`:type`, default [`ChskType::Auto`]).
-    pub chsk_type: ChskType,
+    pub(crate) chsk_type: ChskType,
     /// The client id sent on every request (`:client-id`). Default: a fresh
     /// random UUID v4 string (36 characters) per configuration.
-    pub client_id: String,
+    pub(crate) client_id: String,
     /// WebSocket keep-alive (`:ws-kalive-ms`, default 20 s). As in Sente the
     /// effective tick is **half** of it (10 s): at each tick with no frame
     /// sent or received since the previous one, the client pings the server.
     /// `None` disables the client ping.
-    pub ws_kalive: Option<Duration>,
+    pub(crate) ws_kalive: Option<Duration>,
     /// How long a keep-alive ping waits for its `"pong"` before the client
     /// reconnects (`:ws-ping-timeout-ms`, default 5 s).
-    pub ws_ping_timeout: Duration,
+    pub(crate) ws_ping_timeout: Duration,
     /// The Ajax request timeout (`:ajax-opts :timeout-ms`, default 60 s): how
     /// long a long-poll GET, and a POST without a reply timeout of its own,
     /// may take. Keep it above the server's long-poll timeout (20 s by
     /// default), or idle polls end as client-side timeouts.
-    pub ajax_timeout: Duration,
+    pub(crate) ajax_timeout: Duration,
     /// The reconnect backoff (`:backoff-ms-fn`, default [`exp_backoff`]).
-    pub backoff: BackoffFn,
+    pub(crate) backoff: BackoffFn,
     /// Replies awaited at once (default 1024). Beyond it
     /// [`send_with_reply`](super::ClientCore::send_with_reply) fails with
     /// [`SendError::TooManyPendingCallbacks`](super::SendError::TooManyPendingCallbacks).
     /// Sente has no bound. At most 2^20.
-    pub max_pending_callbacks: usize,
+    pub(crate) max_pending_callbacks: usize,
     /// Deliver pushed events (and server pings) wrapped as
     /// `[:chsk/recv ev]` (`:wrap-recv-evs?`, default false).
-    pub wrap_recv_evs: bool,
+    pub(crate) wrap_recv_evs: bool,
     /// Debugging aid, in `[0, 1]` (default 0): that share of connection
     /// activities (WebSocket connects, long-polls, sends) fails at once as if
     /// the network had failed. Sente 1.21 has this on the server only.
-    pub bad_conn_rate: f64,
+    pub(crate) bad_conn_rate: f64,
     /// Seed of the random generator used for backoff jitter, callback ids
     /// and `bad_conn_rate` (default `None`: seeded from the OS). Fix it to
     /// make a client's behaviour reproducible.
-    pub rng_seed: Option<u64>,
+    pub(crate) rng_seed: Option<u64>,
 }
 
 /// Callback ids are 6 hex digits: the pending set must leave room.
@@ -141,7 +153,86 @@ pub enum ConfigError {
     BadConnRate(f64),
 }
 
+/// One consuming setter per option: `$doc` is the whole doc comment.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {$(
+        $(#[$doc])*
+        #[must_use]
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.$name = value;
+            self
+        }
+    )*};
+}
+
 impl ClientConfig {
+    setters! {
+        /// Sets the transport (`:type`, default [`ChskType::Auto`]).
+        chsk_type: ChskType;
+        /// Sets WebSocket keep-alive (`:ws-kalive-ms`, default 20 s). As in
+        /// Sente the effective tick is **half** of it (10 s): at each tick
+        /// with no frame sent or received since the previous one, the
+        /// client pings the server. `None` disables the client ping; a zero
+        /// duration fails [`validate`](Self::validate).
+        ws_kalive: Option<Duration>;
+        /// Sets how long a keep-alive ping waits for its `"pong"` before
+        /// the client reconnects (`:ws-ping-timeout-ms`, default 5 s).
+        ws_ping_timeout: Duration;
+        /// Sets the Ajax request timeout (`:ajax-opts :timeout-ms`, default
+        /// 60 s, must be positive): how long a long-poll GET, and a POST
+        /// without a reply timeout of its own, may take. Keep it above the
+        /// server's long-poll timeout (20 s by default), or idle polls end
+        /// as client-side timeouts.
+        ajax_timeout: Duration;
+        /// Sets how many replies may be awaited at once (default 1024, in
+        /// `1..=2^20`, else [`validate`](Self::validate) fails). Beyond it
+        /// [`send_with_reply`](super::ClientCore::send_with_reply) fails
+        /// with
+        /// [`SendError::TooManyPendingCallbacks`](super::SendError::TooManyPendingCallbacks).
+        /// Sente has no bound.
+        max_pending_callbacks: usize;
+        /// Delivers pushed events (and server pings) wrapped as
+        /// `[:chsk/recv ev]` (`:wrap-recv-evs?`, default false).
+        wrap_recv_evs: bool;
+        /// Debugging aid, in `[0, 1]` (default 0, else
+        /// [`validate`](Self::validate) fails): that share of connection
+        /// activities (WebSocket connects, long-polls, sends) fails at once
+        /// as if the network had failed. Sente 1.21 has this on the server
+        /// only.
+        bad_conn_rate: f64;
+    }
+
+    /// Sets the client id sent on every request (`:client-id`). Default: a
+    /// fresh random UUID v4 string (36 characters) per configuration; a
+    /// blank one fails [`validate`](Self::validate).
+    #[must_use]
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = client_id.into();
+        self
+    }
+
+    /// Sets the reconnect backoff (`:backoff-ms-fn`, default
+    /// [`exp_backoff`]): given the retry attempt (2, 3, …; the first retry
+    /// is immediate) and a source of uniform random numbers in `[0, 1)`,
+    /// how long to wait before it.
+    #[must_use]
+    pub fn backoff(
+        mut self,
+        f: impl Fn(u32, &mut dyn FnMut() -> f64) -> Duration + Send + Sync + 'static,
+    ) -> Self {
+        self.backoff = Arc::new(f);
+        self
+    }
+
+    /// Seeds the random generator used for backoff jitter, callback ids
+    /// and `bad_conn_rate` (default: seeded from the OS), to make a
+    /// client's behaviour reproducible.
+    #[must_use]
+    pub fn rng_seed(mut self, seed: u64) -> Self {
+        self.rng_seed = Some(seed);
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors

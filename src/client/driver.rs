@@ -92,29 +92,22 @@ impl std::fmt::Debug for Shared {
 /// [`disconnect`](Self::disconnect) first for a clean close.
 ///
 /// ```no_run
-/// use std::sync::Arc;
 /// use std::time::Duration;
-/// use sente::client::{ChannelSocketClient, ClientOptions};
-/// use sente::packer::EdnPacker;
-/// use sente::runtimes::smol::{SmolClientTransport, SmolRuntime};
+/// use sente::client::ChannelSocketClient;
 /// use sente::{Event, Value};
 ///
 /// smol::block_on(async {
-///     let opts = ClientOptions::new("http://127.0.0.1:8080/chsk").expect("a URL");
-///     let (client, events) = ChannelSocketClient::new(
-///         Arc::new(SmolRuntime),
-///         Arc::new(EdnPacker::new()),
-///         Arc::new(SmolClientTransport::new()),
-///         opts,
-///     )
-///     .expect("valid options");
+///     let (client, events) = ChannelSocketClient::builder("http://127.0.0.1:8080/chsk")
+///         .expect("a URL")
+///         .build()
+///         .expect("valid options");
 ///     client.connect();
 ///     while let Ok(msg) = events.recv().await {
 ///         if msg.id().as_str() == "chsk/handshake" {
 ///             break;
 ///         }
 ///     }
-///     let ev = Event::named("echo/echo", "hi").expect("an event");
+///     let ev = Event::from_static("echo/echo", "hi");
 ///     let reply = client.send_with_reply(&ev, Duration::from_secs(5)).await;
 ///     assert_eq!(reply, Ok(Value::from("hi")));
 /// });
@@ -191,14 +184,25 @@ impl ChannelSocketClient {
     /// `transport`, and the stream of its events. It does not connect:
     /// call [`connect`](Self::connect).
     ///
+    /// The runtime, packer and transport are taken by value (`SmolRuntime`,
+    /// `EdnPacker::new()`, `SmolClientTransport::new()`); an `Arc<dyn …>`
+    /// already shared is used as is. On smol with the EDN packer,
+    /// [`builder`](Self::builder) and [`ClientOptions::build`] are shorter.
+    ///
     /// # Errors
-    /// [`ConfigError`] when `options.config` cannot work.
+    /// [`ConfigError`] when the options' protocol configuration cannot work.
     pub fn new(
-        runtime: Arc<dyn Runtime>,
-        packer: Arc<dyn Packer>,
-        transport: Arc<dyn ClientTransport>,
+        runtime: impl Runtime,
+        packer: impl Packer,
+        transport: impl ClientTransport,
         options: ClientOptions,
     ) -> Result<(Self, ClientEvents), ConfigError> {
+        let runtime: Arc<dyn Runtime> =
+            crate::runtime::share::<_, dyn Runtime>(runtime, |r| Arc::new(r));
+        let packer: Arc<dyn Packer> =
+            crate::runtime::share::<_, dyn Packer>(packer, |p| Arc::new(p));
+        let transport: Arc<dyn ClientTransport> =
+            crate::runtime::share::<_, dyn ClientTransport>(transport, |t| Arc::new(t));
         let binary = packer.is_binary();
         let core = ClientCore::new(
             options.config.clone(),
@@ -235,6 +239,18 @@ impl ChannelSocketClient {
             super::outputs::fire_timers,
         )));
         Ok((Self { shared }, crate::EventStream::new(events_rx)))
+    }
+
+    /// Options for the channel socket at `url` (`http://host:port/chsk`;
+    /// `https`, `ws` and `wss` work too), every other option at its
+    /// default, to chain setters on and end with [`ClientOptions::build`] (a
+    /// client on smol with the EDN packer), or to give to [`new`](Self::new):
+    /// the same as [`ClientOptions::new`].
+    ///
+    /// # Errors
+    /// [`UrlError`](super::UrlError) when `url` is not such a URL.
+    pub fn builder(url: &str) -> Result<ClientOptions, super::UrlError> {
+        ClientOptions::new(url)
     }
 
     /// The options the client was made with.

@@ -23,7 +23,7 @@
 //! use sente::client::{ChskType, ClientConfig, ClientCore, Output};
 //! use sente::packer::{EdnPacker, PackedRef};
 //!
-//! let config = ClientConfig { chsk_type: ChskType::Ws, ..ClientConfig::default() };
+//! let config = ClientConfig::default().chsk_type(ChskType::Ws);
 //! let now = Instant::now();
 //! let mut client =
 //!     ClientCore::new(config, Arc::new(EdnPacker::new()), now, SystemTime::now()).unwrap();

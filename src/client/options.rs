@@ -115,12 +115,16 @@ fn normalize_path(path: &str) -> String {
     format!("/{}", path.trim_start_matches('/'))
 }
 
-/// The async client's options.
+/// The async client's options: start from [`new`](Self::new) with the
+/// URL (or [`ChannelSocketClient::builder`](super::ChannelSocketClient::builder)),
+/// chain a setter per option to change, then give them to
+/// [`ChannelSocketClient::new`](super::ChannelSocketClient::new), or call
+/// [`build`](Self::build) for a client on smol with the EDN packer.
 ///
 /// | option | default | Sente's |
 /// |---|---|---|
 /// | [`endpoint`](Self::endpoint) | from the URL given to [`new`](Self::new) | the path, `:protocol`, `:host`, `:port` |
-/// | [`config`](Self::config) | [`ClientConfig::default`] (type, client id, timings, backoff, …) | `:type`, `:client-id`, `:ws-kalive-ms`, … |
+/// | [`config`](Self::config), or one at a time: [`chsk_type`](Self::chsk_type), [`client_id`](Self::client_id), [`ws_kalive`](Self::ws_kalive), [`ws_ping_timeout`](Self::ws_ping_timeout), [`ajax_timeout`](Self::ajax_timeout), [`backoff`](Self::backoff), [`max_pending_callbacks`](Self::max_pending_callbacks), [`wrap_recv_evs`](Self::wrap_recv_evs), [`bad_conn_rate`](Self::bad_conn_rate), [`rng_seed`](Self::rng_seed) | [`ClientConfig::default`] | `:type`, `:client-id`, `:ws-kalive-ms`, … |
 /// | [`csrf_token`](Self::csrf_token) / [`csrf_token_fn`](Self::csrf_token_fn) | none | `?csrf-token-or-fn` |
 /// | [`param`](Self::param) | none | `:params` (ws URL and Ajax GETs, not POSTs) |
 /// | [`header`](Self::header) | none | `:headers` (here also on Ajax requests) |
@@ -131,24 +135,24 @@ fn normalize_path(path: &str) -> String {
 #[derive(Clone)]
 pub struct ClientOptions {
     /// Where the channel socket is.
-    pub endpoint: Endpoint,
+    pub(crate) endpoint: Endpoint,
     /// The protocol options of the client core.
-    pub config: ClientConfig,
+    pub(crate) config: ClientConfig,
     pub(crate) csrf_token: Option<CsrfTokenFn>,
     pub(crate) params: Vec<(String, String)>,
     pub(crate) headers: http::HeaderMap,
     /// Events buffered for the application before the client stops reading
     /// from the server (backpressure, nothing is dropped). At least 1.
-    pub recv_buffer: usize,
+    pub(crate) recv_buffer: usize,
     /// The largest WebSocket message or Ajax response body accepted from
     /// the server, in bytes. A larger WebSocket message closes the socket
     /// (then the client reconnects); a larger Ajax body fails the request.
-    pub max_message_size: usize,
+    pub(crate) max_message_size: usize,
     /// Frames waiting to be written to the WebSocket. Beyond it a send
     /// fails as a WebSocket send error (the client reconnects).
-    pub max_queued_frames: usize,
+    pub(crate) max_queued_frames: usize,
     /// How long opening a WebSocket (TCP connect and upgrade) may take.
-    pub connect_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
 }
 
 impl fmt::Debug for ClientOptions {
@@ -167,6 +171,19 @@ impl fmt::Debug for ClientOptions {
     }
 }
 
+/// Setters of the core's options, each forwarding to [`ClientConfig`]'s
+/// setter of the same name.
+macro_rules! config_setters {
+    ($($name:ident: $ty:ty;)*) => {$(
+        #[doc = concat!("Sets [`ClientConfig::", stringify!($name), "`] (see there).")]
+        #[must_use]
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.config = self.config.$name(value);
+            self
+        }
+    )*};
+}
+
 impl ClientOptions {
     /// Options for the channel socket at `url` (`http://host:port/chsk`;
     /// `https`, `ws` and `wss` work too), with every other option at its
@@ -179,7 +196,7 @@ impl ClientOptions {
     ///     .chsk_type(ChskType::Ws)
     ///     .csrf_token("t0k3n")
     ///     .param("room", "lobby");
-    /// assert_eq!(opts.endpoint.path, "/chsk");
+    /// assert_eq!(opts.endpoint().path, "/chsk");
     /// ```
     ///
     /// # Errors
@@ -203,21 +220,104 @@ impl ClientOptions {
         }
     }
 
-    /// Sets the transport (`:type`).
-    pub fn chsk_type(mut self, chsk_type: ChskType) -> Self {
-        self.config.chsk_type = chsk_type;
-        self
+    /// Where the channel socket is.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
-    /// Sets the client id (`:client-id`).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.config.client_id = client_id.into();
-        self
+    /// Makes the client with these options on smol
+    /// ([`SmolRuntime`](crate::runtimes::smol::SmolRuntime) and
+    /// [`SmolClientTransport`](crate::runtimes::smol::SmolClientTransport))
+    /// with the EDN packer, Sente's default, and the stream of its events.
+    /// It does not connect: call
+    /// [`connect`](super::ChannelSocketClient::connect). The short form of
+    /// [`ChannelSocketClient::new`](super::ChannelSocketClient::new) (use
+    /// that for another runtime, packer or transport).
+    ///
+    /// # Errors
+    /// [`ConfigError`](super::ConfigError) when the protocol configuration
+    /// cannot work (a blank client id, a zero timeout, …).
+    #[cfg(all(feature = "smol", feature = "edn"))]
+    pub fn build(
+        self,
+    ) -> Result<(super::ChannelSocketClient, super::ClientEvents), super::ConfigError> {
+        super::ChannelSocketClient::new(
+            crate::runtimes::smol::SmolRuntime,
+            crate::packer::EdnPacker::new(),
+            crate::runtimes::smol::SmolClientTransport::new(),
+            self,
+        )
     }
 
-    /// Replaces the core's configuration (keep its `client_id` non-blank).
+    /// Replaces the core's configuration at once (keep its `client_id`
+    /// non-blank); the setters below change one option of it.
+    #[must_use]
     pub fn config(mut self, config: ClientConfig) -> Self {
         self.config = config;
+        self
+    }
+
+    config_setters! {
+        chsk_type: ChskType;
+        ws_kalive: Option<Duration>;
+        ws_ping_timeout: Duration;
+        ajax_timeout: Duration;
+        max_pending_callbacks: usize;
+        wrap_recv_evs: bool;
+        bad_conn_rate: f64;
+        rng_seed: u64;
+    }
+
+    /// Sets [`ClientConfig::client_id`] (see there).
+    #[must_use]
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.config = self.config.client_id(client_id);
+        self
+    }
+
+    /// Sets [`ClientConfig::backoff`] (see there).
+    #[must_use]
+    pub fn backoff(
+        mut self,
+        f: impl Fn(u32, &mut dyn FnMut() -> f64) -> Duration + Send + Sync + 'static,
+    ) -> Self {
+        self.config = self.config.backoff(f);
+        self
+    }
+
+    /// Sets how many events are buffered for the application before the
+    /// client stops reading from the server (backpressure, nothing is
+    /// dropped; default 1024, 0 counts as 1).
+    #[must_use]
+    pub fn recv_buffer(mut self, events: usize) -> Self {
+        self.recv_buffer = events;
+        self
+    }
+
+    /// Sets the largest WebSocket message or Ajax response body accepted
+    /// from the server, in bytes (default 1 MiB). A larger WebSocket
+    /// message closes the socket (then the client reconnects); a larger
+    /// Ajax body fails the request.
+    #[must_use]
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Sets how many frames may wait to be written to the WebSocket
+    /// (default 1024). Beyond it a send fails as a WebSocket send error
+    /// (the client reconnects).
+    #[must_use]
+    pub fn max_queued_frames(mut self, frames: usize) -> Self {
+        self.max_queued_frames = frames;
+        self
+    }
+
+    /// Sets how long opening a WebSocket (TCP connect and upgrade) may
+    /// take (default 10 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
         self
     }
 

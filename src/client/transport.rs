@@ -116,3 +116,18 @@ pub trait ClientTransport: Send + Sync + fmt::Debug + 'static {
     /// driver maps them.
     fn ajax(&self, request: AjaxRequest) -> BoxFuture<Result<AjaxResponse, AjaxError>>;
 }
+
+/// A shared transport is a transport: an `Arc<dyn ClientTransport>` can be
+/// given wherever a transport is taken by value.
+impl<T: ClientTransport + ?Sized> ClientTransport for std::sync::Arc<T> {
+    fn connect_ws(
+        &self,
+        request: WsRequest,
+    ) -> BoxFuture<Result<Box<dyn ClientWebSocket>, ChannelError>> {
+        (**self).connect_ws(request)
+    }
+
+    fn ajax(&self, request: AjaxRequest) -> BoxFuture<Result<AjaxResponse, AjaxError>> {
+        (**self).ajax(request)
+    }
+}

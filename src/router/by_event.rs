@@ -139,10 +139,23 @@ impl<M: EventMsg> EventRouter<M> {
 
     /// Starts the router on `runtime` over `messages` (a server's or a
     /// client's event stream), as [`start_router`] does with one handler:
-    /// until the stream ends or [`RouterHandle::stop`] is called.
+    /// until the stream ends or [`RouterHandle::stop`] is called. The
+    /// runtime is taken by value (`SmolRuntime`, or a server's
+    /// `chsk.runtime().clone()`); the options are the defaults (see
+    /// [`start_with`](Self::start_with)).
     pub fn start(
         self,
-        runtime: Arc<dyn Runtime>,
+        runtime: impl Runtime,
+        messages: impl futures_util::Stream<Item = M> + Send + Unpin + 'static,
+    ) -> RouterHandle {
+        self.start_with(runtime, messages, RouterOptions::default())
+    }
+
+    /// [`start`](Self::start) with `options` (an error handler, tracing,
+    /// a task per message).
+    pub fn start_with(
+        self,
+        runtime: impl Runtime,
         messages: impl futures_util::Stream<Item = M> + Send + Unpin + 'static,
         options: RouterOptions,
     ) -> RouterHandle {

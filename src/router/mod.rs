@@ -147,9 +147,10 @@ where
 /// Starts a router on `runtime` that calls `handler` for every message of
 /// `messages` (a server's or a client's [`EventStream`](crate::EventStream),
 /// or any stream of messages) until the stream ends or
-/// [`RouterHandle::stop`] is called.
+/// [`RouterHandle::stop`] is called. The runtime is taken by value
+/// (`SmolRuntime`, or a server's `chsk.runtime().clone()`).
 pub fn start_router<M, H, F>(
-    runtime: Arc<dyn Runtime>,
+    runtime: impl Runtime,
     messages: impl futures_util::Stream<Item = M> + Send + Unpin + 'static,
     handler: H,
     options: RouterOptions,
@@ -159,6 +160,8 @@ where
     H: Fn(M) -> F + Send + Sync + 'static,
     F: Future<Output = Result<(), HandlerError>> + Send + 'static,
 {
+    let runtime: Arc<dyn Runtime> =
+        crate::runtime::share::<_, dyn Runtime>(runtime, |r| Arc::new(r));
     let (stop, stopped) = async_channel::bounded::<()>(1);
     let handle = RouterHandle { stop: stop.clone() };
     let handler = Arc::new(handler);
@@ -186,7 +189,7 @@ where
 
 /// Sente's `start-server-chsk-router!`: [`start_router`] over a server's events.
 pub fn start_server_router<H, F>(
-    runtime: Arc<dyn Runtime>,
+    runtime: impl Runtime,
     events: crate::server::ServerEvents,
     handler: H,
     options: RouterOptions,
@@ -200,7 +203,7 @@ where
 
 /// Sente's `start-client-chsk-router!`: [`start_router`] over a client's events.
 pub fn start_client_router<H, F>(
-    runtime: Arc<dyn Runtime>,
+    runtime: impl Runtime,
     events: crate::client::ClientEvents,
     handler: H,
     options: RouterOptions,
@@ -249,7 +252,7 @@ mod tests {
                 ..RouterOptions::default()
             };
             let handle = start_router(
-                Arc::new(SmolRuntime),
+                SmolRuntime,
                 Box::pin(rx),
                 move |m: Msg| {
                     let h = seen_tx.clone();
@@ -292,7 +295,7 @@ mod tests {
                 ..Default::default()
             };
             let handle = start_router(
-                Arc::new(SmolRuntime),
+                SmolRuntime,
                 Box::pin(rx),
                 move |m: Msg| {
                     let d = done_tx.clone();

@@ -2,35 +2,48 @@
 
 use std::time::Duration;
 
-/// Timings and bounds of the server core. Every field has Sente 1.21's
+/// Timings and bounds of the server core. Every option has Sente 1.21's
 /// default where Sente has one, and a documented bound where Sente has none.
+///
+/// Built from [`default`](Self::default) with one setter per option, each
+/// documented below; [`ServerOptions`](super::ServerOptions) has the same
+/// setters.
+///
+/// ```
+/// use std::time::Duration;
+/// use sente::server::ServerConfig;
+/// let config = ServerConfig::default()
+///     .lp_timeout(Duration::from_secs(10))
+///     .client_events(true);
+/// assert!(config.validate().is_ok());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// Server WebSocket keep-alive (`:ws-kalive-ms`, default 25 s). As in
     /// Sente 1.21 the effective idle window is **half** of it (12.5 s): a
     /// connection that sent nothing for that long gets `[:chsk/ws-ping nil]`.
     /// `None` disables server pings.
-    pub ws_kalive: Option<Duration>,
+    pub(crate) ws_kalive: Option<Duration>,
     /// How long to wait for any message after a server ping before closing
     /// the connection (`:ws-ping-timeout-ms`, default 10 s). `None`: ping but
     /// never close.
-    pub ws_ping_timeout: Option<Duration>,
+    pub(crate) ws_ping_timeout: Option<Duration>,
     /// How long an Ajax long-poll is held before `[:chsk/timeout nil]`, and
     /// how long an Ajax POST waits for the handler's reply
     /// (`:lp-timeout-ms`, default 20 s; must be below 60 s, the clients' XHR
     /// timeout).
-    pub lp_timeout: Duration,
+    pub(crate) lp_timeout: Duration,
     /// How long pushes to a user are buffered before one WebSocket batch
     /// (`:send-buf-ms-ws`, default 30 ms).
-    pub send_buf_ws: Duration,
+    pub(crate) send_buf_ws: Duration,
     /// The same for Ajax (`:send-buf-ms-ajax`, default 100 ms).
-    pub send_buf_ajax: Duration,
+    pub(crate) send_buf_ajax: Duration,
     /// Grace period after a WebSocket closes before the client counts as gone
     /// (`:ms-allow-reconnect-before-close-ws`, default 2.5 s).
-    pub grace_ws: Duration,
+    pub(crate) grace_ws: Duration,
     /// The same for Ajax, between polls
     /// (`:ms-allow-reconnect-before-close-ajax`, default 5 s).
-    pub grace_ajax: Duration,
+    pub(crate) grace_ajax: Duration,
     /// The bytes of push batches kept for one client that has no open
     /// channel right now (an Ajax client between polls, a WebSocket client
     /// reconnecting within the grace period), delivered when it is back.
@@ -40,15 +53,15 @@ pub struct ServerConfig {
     /// [`Output::PushDropped`](super::Output::PushDropped). Sente retries
     /// for about 2–4 s and then drops silently; we keep them for the whole
     /// grace period.
-    pub max_pending_bytes: usize,
+    pub(crate) max_pending_bytes: usize,
     /// The bytes of events buffered for one user and transport before a
     /// flush is forced (default 1 MiB, as packed): bounds the send buffer
     /// between two flushes.
-    pub max_buffered_bytes: usize,
+    pub(crate) max_buffered_bytes: usize,
     /// Clients (distinct client ids) one user may have per transport at once
     /// (default 256). A connection beyond it is refused with
     /// [`ConnectError::TooManyClients`](super::ConnectError::TooManyClients).
-    pub max_clients_per_uid: usize,
+    pub(crate) max_clients_per_uid: usize,
     /// Also tell the application when each client (a tab or device: a
     /// client id, on one transport) arrives and leaves, not only each user
     /// (default off, as Sente has no such events). When on, the event
@@ -59,7 +72,7 @@ pub struct ServerConfig {
     /// `chsk/uidport-close`, if it was the last). The message's `uid`,
     /// `client_id` and `transport` say whose; keep per-client state keyed
     /// by them and drop it on the close.
-    pub client_events: bool,
+    pub(crate) client_events: bool,
 }
 
 impl Default for ServerConfig {
@@ -94,7 +107,74 @@ pub enum ConfigError {
     ZeroBound(&'static str),
 }
 
+/// One consuming setter per option: `$doc` is the whole doc comment.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {$(
+        $(#[$doc])*
+        #[must_use]
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.$name = value;
+            self
+        }
+    )*};
+}
+
 impl ServerConfig {
+    setters! {
+        /// Sets the server WebSocket keep-alive (`:ws-kalive-ms`, default
+        /// 25 s). As in Sente 1.21 the effective idle window is **half** of
+        /// it (12.5 s): a connection that sent nothing for that long gets
+        /// `[:chsk/ws-ping nil]`. `None` disables server pings.
+        ws_kalive: Option<Duration>;
+        /// Sets how long to wait for any message after a server ping before
+        /// closing the connection (`:ws-ping-timeout-ms`, default 10 s).
+        /// `None`: ping but never close.
+        ws_ping_timeout: Option<Duration>;
+        /// Sets how long an Ajax long-poll is held before
+        /// `[:chsk/timeout nil]`, and how long an Ajax POST waits for the
+        /// handler's reply (`:lp-timeout-ms`, default 20 s; must be below
+        /// 60 s, the clients' XHR timeout, or [`validate`](Self::validate)
+        /// fails).
+        lp_timeout: Duration;
+        /// Sets how long pushes to a user are buffered before one WebSocket
+        /// batch (`:send-buf-ms-ws`, default 30 ms; must be positive).
+        send_buf_ws: Duration;
+        /// The same for Ajax (`:send-buf-ms-ajax`, default 100 ms).
+        send_buf_ajax: Duration;
+        /// Sets the grace period after a WebSocket closes before the client
+        /// counts as gone (`:ms-allow-reconnect-before-close-ws`, default
+        /// 2.5 s).
+        grace_ws: Duration;
+        /// The same for Ajax, between polls
+        /// (`:ms-allow-reconnect-before-close-ajax`, default 5 s).
+        grace_ajax: Duration;
+        /// Sets the bytes of push batches kept for one client that has no
+        /// open channel right now (an Ajax client between polls, a WebSocket
+        /// client reconnecting within the grace period), delivered when it
+        /// is back. Default 1 MiB; at least 1 (each batch counts its packed
+        /// size plus 64 bytes; the newest batch is always kept). Beyond it
+        /// the oldest batches are dropped and reported as
+        /// [`Output::PushDropped`](super::Output::PushDropped).
+        max_pending_bytes: usize;
+        /// Sets the bytes of events buffered for one user and transport
+        /// before a flush is forced (default 1 MiB, as packed; at least 1).
+        max_buffered_bytes: usize;
+        /// Sets how many clients (distinct client ids) one user may have
+        /// per transport at once (default 256; at least 1). A connection
+        /// beyond it is refused with
+        /// [`ConnectError::TooManyClients`](super::ConnectError::TooManyClients).
+        max_clients_per_uid: usize;
+        /// Also tells the application when each client (a tab or device: a
+        /// client id, on one transport) arrives and leaves, not only each
+        /// user (default off, as Sente has no such events): the event
+        /// stream gets `[:chsk/client-open client-id]` when a client id
+        /// first connects (before the user's `chsk/uidport-open`, if it is
+        /// the user's first), and `[:chsk/client-close client-id]` when it
+        /// is gone for good, after its grace period (before the user's
+        /// `chsk/uidport-close`, if it was the last).
+        client_events: bool;
+    }
+
     /// Checks the configuration as Sente's constructor does.
     ///
     /// # Errors

@@ -70,13 +70,34 @@ impl ConnectedUidsWatch {
 impl ChannelSocketServer {
     /// Makes a server on `runtime` with `packer`, and the stream of its events.
     ///
+    /// Both are taken by value (`SmolRuntime`, `EdnPacker::new()`); an
+    /// `Arc<dyn Runtime>` or `Arc<dyn Packer>` already shared is used as is.
+    /// On smol with the EDN packer, [`builder`](Self::builder) and
+    /// [`ServerOptions::build`] are shorter.
+    ///
+    /// ```no_run
+    /// # #[cfg(all(feature = "smol", feature = "edn"))] {
+    /// use sente::packer::EdnPacker;
+    /// use sente::runtimes::smol::SmolRuntime;
+    /// use sente::server::{ChannelSocketServer, ServerOptions};
+    /// let (chsk, events) =
+    ///     ChannelSocketServer::new(SmolRuntime, EdnPacker::new(), ServerOptions::default())
+    ///         .expect("valid options");
+    /// # let _ = (chsk, events);
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// [`ConfigError`] when the options are ones Sente would refuse.
     pub fn new(
-        runtime: Arc<dyn Runtime>,
-        packer: Arc<dyn Packer>,
+        runtime: impl Runtime,
+        packer: impl Packer,
         options: ServerOptions,
     ) -> Result<(Self, ServerEvents), ConfigError> {
+        let runtime: Arc<dyn Runtime> =
+            crate::runtime::share::<_, dyn Runtime>(runtime, |r| Arc::new(r));
+        let packer: Arc<dyn Packer> =
+            crate::runtime::share::<_, dyn Packer>(packer, |p| Arc::new(p));
         let (events, events_rx) = async_channel::bounded(options.recv_buffer.max(1));
         let (shared, wakes) = Shared::new(runtime.clone(), packer, options, events)?;
         let shared = Arc::new(shared);
@@ -100,6 +121,13 @@ impl ChannelSocketServer {
             )));
         }
         Ok((Self { shared }, crate::EventStream::new(events_rx)))
+    }
+
+    /// Options at their defaults, to chain setters on and end with
+    /// [`ServerOptions::build`] (a server on smol with the EDN packer), or to
+    /// give to [`new`](Self::new): the same as [`ServerOptions::default`].
+    pub fn builder() -> ServerOptions {
+        ServerOptions::default()
     }
 
     /// The options the server was made with.

@@ -12,7 +12,7 @@ use sente::{Event, Value};
 pub async fn cluster(brokers: Vec<Arc<dyn Broker>>) -> Vec<TestServer> {
     let mut nodes = Vec::new();
     for broker in brokers {
-        let node = start_echo(Backend::Smol, |o| *o = o.clone().broker(broker)).await;
+        let node = start_echo(Backend::Smol, |o| o.broker(broker)).await;
         nodes.push(node);
     }
     nodes
@@ -113,7 +113,7 @@ pub async fn watched_cluster(brokers: Vec<Arc<dyn Broker>>) -> (Vec<TestServer>,
     let mut nodes = Vec::new();
     for (i, broker) in brokers.into_iter().enumerate() {
         let mut opts = echo::options().broker(broker);
-        opts.config.grace_ws = std::time::Duration::from_millis(100);
+        opts = opts.grace_ws(std::time::Duration::from_millis(100));
         let tx = tx.clone();
         let node = start_with(Backend::Smol, opts, move |msg| {
             if msg.id().as_str().starts_with("chsk/uidport") {

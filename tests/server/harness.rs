@@ -175,10 +175,11 @@ pub async fn start_parts(
 }
 
 /// Starts the echo server on `backend` with its options adjusted by `tune`.
-pub async fn start_echo(backend: Backend, tune: impl FnOnce(&mut ServerOptions)) -> TestServer {
-    let mut opts = echo::options();
-    tune(&mut opts);
-    start_with(backend, opts, echo::handle).await
+pub async fn start_echo(
+    backend: Backend,
+    tune: impl FnOnce(ServerOptions) -> ServerOptions,
+) -> TestServer {
+    start_with(backend, tune(echo::options()), echo::handle).await
 }
 
 pub struct Ws(pub WebSocketStream<TcpStream>);
