@@ -189,11 +189,9 @@ fn main() {
             "3 nodes, Redis broker",
             Box::new(move |round| {
                 use sente::server::broker::{RedisBroker, RedisOptions};
-                let options = RedisOptions {
-                    namespace: format!("bench-{round}"),
-                    heartbeat: Duration::from_millis(100),
-                    ..RedisOptions::default()
-                };
+                let options = RedisOptions::default()
+                    .namespace(format!("bench-{round}"))
+                    .heartbeat(Duration::from_millis(100));
                 (0..3)
                     .map(|_| {
                         Some(RedisBroker::new(&url, options.clone()).expect("a URL")

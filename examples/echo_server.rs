@@ -171,7 +171,7 @@ fn with_redis(opts: sente::server::ServerOptions, url: &str) -> sente::server::S
     use sente::server::broker::{RedisBroker, RedisOptions};
     let mut options = RedisOptions::default();
     if let Ok(namespace) = std::env::var("SENTE_REDIS_NAMESPACE") {
-        options.namespace = namespace;
+        options = options.namespace(namespace);
     }
     let broker = RedisBroker::new(url, options).unwrap_or_else(|e| fail(2, e));
     opts.broker(broker)

@@ -26,13 +26,11 @@ use sente::server::broker::{Broker, RedisBroker, RedisOptions};
 
 /// Quick heartbeats, so that the tests wait little.
 fn options(namespace: &str) -> RedisOptions {
-    RedisOptions {
-        namespace: namespace.into(),
-        heartbeat: Duration::from_millis(200),
-        node_ttl: Duration::from_millis(1_000),
-        read_block: Duration::from_millis(200),
-        ..RedisOptions::default()
-    }
+    RedisOptions::default()
+        .namespace(namespace)
+        .heartbeat(Duration::from_millis(200))
+        .node_ttl(Duration::from_millis(1_000))
+        .read_block(Duration::from_millis(200))
 }
 
 fn brokers(redis: &RedisServer, namespace: &str, n: usize) -> Vec<Arc<dyn Broker>> {
@@ -214,10 +212,7 @@ fn a_node_away_past_the_window_counts_what_it_missed() {
     smol::block_on(async {
         let upstream: std::net::SocketAddr = ([127, 0, 0, 1], redis.port).into();
         let proxy = proxy::Proxy::start(upstream).await;
-        let small = |namespace: &str| RedisOptions {
-            stream_len: 10,
-            ..options(namespace)
-        };
+        let small = |namespace: &str| options(namespace).stream_len(10);
         let a = RedisBroker::new(&redis.url(), small("window")).expect("a URL");
         let b_url = format!("redis://{}/", proxy.addr);
         let b = RedisBroker::new(&b_url, small("window")).expect("a URL");
