@@ -131,6 +131,7 @@ pub mod runtime;
 pub mod runtimes;
 pub mod server;
 mod stack;
+mod transport;
 mod typed;
 pub mod value;
 pub mod wire;

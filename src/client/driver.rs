@@ -17,7 +17,7 @@ use crate::channel::Outbound;
 use crate::event::Event;
 use crate::packer::Packer;
 use crate::runtime::Runtime;
-use crate::server::Transport;
+use crate::transport::Transport;
 use crate::value::Value;
 
 /// Where a reply goes.

@@ -47,7 +47,7 @@ mod state;
 mod transport;
 mod types;
 
-pub use crate::server::Transport;
+pub use crate::transport::Transport;
 pub use backoff::{XorShift64, exp_backoff};
 pub use config::{BackoffFn, ChskType, ClientConfig, ConfigError};
 pub use core::ClientCore;
