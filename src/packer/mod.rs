@@ -48,8 +48,8 @@ pub use msgpack::MsgpackPacker;
 #[cfg(feature = "transit")]
 pub use transit::TransitPacker;
 
-/// The payloads and errors of every packer, from [`crate::codec`]: kept
-/// here, where users look for them.
+// The payloads and errors of every packer live in `crate::codec` (the bottom
+// layer); their public paths are here, where users look for them.
 pub use crate::codec::{PackError, Packed, PackedRef, UnpackError, UnpackErrorKind};
 use crate::value::Value;
 

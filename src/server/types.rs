@@ -6,7 +6,7 @@ use crate::event::Event;
 use crate::packer::Packed;
 use crate::value::{Set, Value};
 
-/// Shared with the client (`crate::transport`); here for `types::*` users.
+// Shared with the client (`crate::transport`); here for `types::*` users.
 pub use crate::transport::Transport;
 
 /// Identifies one channel: a WebSocket connection, one Ajax long-poll or
