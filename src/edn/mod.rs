@@ -29,11 +29,7 @@ pub fn to_string(value: &Value) -> Result<String, PackError> {
 ///
 /// `max_depth` is capped at [`MAX_DEPTH_CEILING`].
 pub fn to_string_with_depth(value: &Value, max_depth: usize) -> Result<String, PackError> {
-    crate::stack::pack(max_depth, |limit| {
-        let mut out = String::with_capacity(64);
-        print::write_value(&mut out, value, limit)?;
-        Ok(out)
-    })
+    print::to_string(value, max_depth)
 }
 
 /// Prints the vector `[first second]` without building it: the text
