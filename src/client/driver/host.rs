@@ -17,8 +17,11 @@ pub(super) struct WsEnd {
     pub(super) error: bool,
     /// Report a failed write first.
     pub(super) send_failed: bool,
+    /// The close code (1006 when lost).
     pub(super) code: u16,
+    /// The close reason text.
     pub(super) reason: String,
+    /// The close handshake completed.
     pub(super) clean: bool,
 }
 
@@ -35,6 +38,8 @@ impl WsEnd {
     }
 }
 
+/// What the tasks may do to the client. Each method but
+/// [`context`](Self::context) is one pass of the lock-and-apply path.
 pub(super) trait Host: Send + Sync + 'static {
     /// The fixed parts, read without the lock.
     fn context(&self) -> &Context;
