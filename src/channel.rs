@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use futures_util::{Sink, Stream};
 
-use crate::packer::Packed;
+use crate::codec::Packed;
 
 /// A message from the client.
 #[derive(Debug, Clone, PartialEq, Eq)]

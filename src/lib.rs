@@ -93,6 +93,21 @@
 //!   tokio + axum (opt-in: the only features that bring tokio's runtime),
 //!   async-std + tide (legacy).
 //!
+//! Inside the crate, the data path is layered and each layer imports only
+//! those below it:
+//!
+//! 1. `codec` (private; re-exported): payloads ([`Packed`], [`PackedRef`]),
+//!    [`packer::PackError`] / [`packer::UnpackError`], the nesting limits
+//!    ([`edn::DEFAULT_MAX_DEPTH`], [`edn::MAX_DEPTH_CEILING`]), base64.
+//!    Then `stack`, which runs deep work on a stack sized for it.
+//! 2. [`value`]: the data model and its EDN printer (`Display`).
+//! 3. [`edn`]: the EDN reader and the text functions.
+//! 4. [`packer`]: the [`Packer`] trait and the formats.
+//! 5. [`event`] and [`wire`] (the envelope, packed with a [`Packer`]);
+//!    [`channel`], the shared `Transport`, [`runtime`].
+//! 6. [`server`] and [`client`], each a sans-IO core and a driver; neither
+//!    imports the other.
+//!
 //! ## Bounds
 //!
 //! Every buffer and queue has a bound in bytes (or items, for the
@@ -111,6 +126,7 @@
 
 pub mod channel;
 pub mod client;
+mod codec;
 pub mod edn;
 pub mod event;
 mod event_stream;
@@ -122,14 +138,16 @@ pub mod runtime;
 pub mod runtimes;
 pub mod server;
 mod stack;
+mod transport;
 mod typed;
 pub mod value;
 pub mod wire;
 pub mod ws;
 
+pub use codec::{Packed, PackedRef};
 pub use event::{Event, EventError, EventId};
 pub use event_stream::{EventStream, EventsEnded, TryRecvError};
-pub use packer::{Packed, PackedRef, Packer};
+pub use packer::Packer;
 pub use typed::DataError;
 pub use value::{Value, ValueError, from_value, from_value_ref, to_value};
 

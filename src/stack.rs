@@ -15,9 +15,7 @@
 //! thread, a shallow one nothing. The limit itself is capped at
 //! [`crate::edn::MAX_DEPTH_CEILING`], so the stack asked for is bounded.
 
-use crate::edn::MAX_DEPTH_CEILING;
-use crate::packer::{PackError, UnpackError, UnpackErrorKind};
-use crate::value::Value;
+use crate::codec::{MAX_DEPTH_CEILING, PackError, UnpackError, UnpackErrorKind};
 
 /// The nesting done on the caller's stack: at most 64 × 5.9 KiB = 378 KiB
 /// in a debug build, 58 KiB in release.
@@ -88,11 +86,11 @@ fn on_deep_stack<T: Send, E: Send>(
 
 /// [`run`] for a reader of `packer` (its depth errors are
 /// [`UnpackErrorKind::TooDeep`]).
-pub(crate) fn unpack(
+pub(crate) fn unpack<T: Send>(
     packer: &'static str,
     max_depth: usize,
-    work: impl Fn(usize) -> Result<Value, UnpackError> + Sync,
-) -> Result<Value, UnpackError> {
+    work: impl Fn(usize) -> Result<T, UnpackError> + Sync,
+) -> Result<T, UnpackError> {
     run(
         max_depth,
         work,

@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::codec::PackError;
 use crate::event::{Event, EventError, EventId};
-use crate::packer::PackError;
 use crate::value::{ValueError, from_value_ref, to_value};
 
 /// Why typed data could not become an event, be read from one, or be sent

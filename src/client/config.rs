@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::backoff::exp_backoff;
-use crate::server::Transport;
+use crate::transport::Transport;
 
 /// Which transport a client uses (Sente's `:type`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]

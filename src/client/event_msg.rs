@@ -1,9 +1,9 @@
 //! What the application receives from the async client: Sente's client
 //! event-msg.
 
-use std::sync::{Arc, Weak};
+use std::any::Any;
+use std::sync::Weak;
 
-use super::driver::{ChannelSocketClient, Shared};
 use super::state::StateChange;
 use crate::event::{Event, EventId};
 use crate::value::Value;
@@ -13,12 +13,12 @@ use crate::value::Value;
 /// | Sente key | here |
 /// |---|---|
 /// | `:event`, `:id`, `:?data` | [`event`](Self::event), [`id`](Self::id), [`data`](Self::data) |
-/// | `:send-fn`, `:state` | [`client`](Self::client) ([`send`](ChannelSocketClient::send), [`state`](ChannelSocketClient::state)) |
+/// | `:send-fn`, `:state` | [`client`](Self::client) ([`send`](super::ChannelSocketClient::send), [`state`](super::ChannelSocketClient::state)) |
 ///
 /// A message does not keep its client alive (so events left unread in a
 /// dropped [`ClientEvents`](super::ClientEvents) cannot keep a connection
 /// running): [`client`](Self::client) is `None` once every
-/// [`ChannelSocketClient`] handle is gone.
+/// [`ChannelSocketClient`](super::ChannelSocketClient) handle is gone.
 ///
 /// The events are those of Sente's `ch-recv`:
 /// `[:chsk/handshake [uid nil data first?]]`,
@@ -30,7 +30,9 @@ use crate::value::Value;
 pub struct ClientEventMsg {
     pub(crate) event: Event,
     pub(crate) change: Option<Box<StateChange>>,
-    pub(crate) client: Weak<Shared>,
+    /// The driver's state, type-erased so that this file needs nothing of
+    /// the driver; the driver gives [`client`](Self::client) back.
+    pub(crate) client: Weak<dyn Any + Send + Sync>,
 }
 
 impl ClientEventMsg {
@@ -61,14 +63,6 @@ impl ClientEventMsg {
     /// For `chsk/state` events, the change as a typed value.
     pub fn state_change(&self) -> Option<&StateChange> {
         self.change.as_deref()
-    }
-
-    /// The client, to send events or read its state; `None` once every
-    /// handle of it was dropped.
-    pub fn client(&self) -> Option<ChannelSocketClient> {
-        self.client
-            .upgrade()
-            .map(|shared: Arc<Shared>| ChannelSocketClient { shared })
     }
 
     /// The event, taken out.

@@ -39,15 +39,12 @@ mod config;
 mod core;
 mod driver;
 mod event_msg;
-mod io;
 mod options;
-mod outputs;
-mod requests;
 mod state;
 mod transport;
 mod types;
 
-pub use crate::server::Transport;
+pub use crate::transport::Transport;
 pub use backoff::{XorShift64, exp_backoff};
 pub use config::{BackoffFn, ChskType, ClientConfig, ConfigError};
 pub use core::ClientCore;

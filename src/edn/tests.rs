@@ -1,5 +1,5 @@
 use super::*;
-use crate::packer::UnpackErrorKind;
+use crate::codec::UnpackErrorKind;
 use crate::value::{Inst, Keyword, Uuid};
 
 fn rt(text: &str) -> String {

@@ -6,6 +6,9 @@ use crate::event::Event;
 use crate::packer::Packed;
 use crate::value::{Set, Value};
 
+// Shared with the client (`crate::transport`); here for `types::*` users.
+pub use crate::transport::Transport;
+
 /// Identifies one channel: a WebSocket connection, one Ajax long-poll or
 /// handshake request, or one Ajax POST. Never reused by a core.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -15,25 +18,6 @@ impl ConnId {
     /// The raw number, for logs.
     pub fn get(self) -> u64 {
         self.0
-    }
-}
-
-/// The two transports of a channel socket.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Transport {
-    /// A WebSocket connection.
-    Ws,
-    /// Ajax: long-poll GETs for pushes, POSTs for events.
-    Ajax,
-}
-
-impl Transport {
-    /// `"ws"` or `"ajax"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ws => "ws",
-            Self::Ajax => "ajax",
-        }
     }
 }
 

@@ -18,7 +18,9 @@
 mod inst;
 mod name;
 mod number;
+pub(crate) mod print;
 mod serde;
+pub(crate) mod syntax;
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -683,10 +685,7 @@ impl fmt::Debug for Value {
 impl fmt::Display for Value {
     /// Prints the value as EDN, the way Clojure's `pr-str` would.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match crate::edn::to_string(self) {
-            Ok(s) => f.write_str(&s),
-            Err(_) => f.write_str("#sente/unprintable \"value nested too deeply\""),
-        }
+        print::display(self, f)
     }
 }
 

@@ -84,7 +84,7 @@ name_type!(
     /// Clones are cheap (a reference count).
     Keyword,
     ":",
-    crate::edn::is_keyword_text
+    super::syntax::is_keyword_text
 );
 
 name_type!(
@@ -93,7 +93,7 @@ name_type!(
     /// Clones are cheap (a reference count).
     Symbol,
     "",
-    crate::edn::is_symbol_text
+    super::syntax::is_symbol_text
 );
 
 #[cfg(test)]

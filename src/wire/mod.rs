@@ -33,8 +33,8 @@ pub use write::{
     pack_handshake, pack_lp_timeout, pack_pong, pack_push_batch, pack_server_ping, pack_ws_reply,
 };
 
+use crate::codec::{PackError, UnpackError};
 use crate::event::EventError;
-use crate::packer::{PackError, UnpackError};
 use crate::value::Value;
 
 /// The uid Sente gives connections whose user-id function returned nothing.

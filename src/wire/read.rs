@@ -1,8 +1,9 @@
 //! Reading the messages of both sides, leniently (every Sente era from 1.17 on).
 
 use super::WireError;
+use crate::codec::PackedRef;
 use crate::event::{Event, ids};
-use crate::packer::{PackedRef, Packer};
+use crate::packer::Packer;
 use crate::value::Value;
 
 /// A message from a client, as the server reads it.

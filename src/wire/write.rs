@@ -1,8 +1,9 @@
 //! Packing the messages of both sides, exactly as Sente 1.21 writes them.
 
 use super::{AJAX_CB_MARKER, PONG};
+use crate::codec::{PackError, Packed};
 use crate::event::{Event, ids};
-use crate::packer::{PackError, Packed, Packer};
+use crate::packer::Packer;
 use crate::value::Value;
 
 fn envelope(

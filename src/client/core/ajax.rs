@@ -8,7 +8,7 @@ use crate::client::state::CloseReason;
 use crate::client::types::{AjaxError, CallbackError, Output, RequestId, SendError};
 use crate::event::{Event, ids};
 use crate::packer::PackedRef;
-use crate::server::Transport;
+use crate::transport::Transport;
 use crate::wire::{self, AJAX_CB_MARKER, ServerMessage, WireError};
 
 impl ClientCore {

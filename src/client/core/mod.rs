@@ -14,7 +14,7 @@ use super::state::{ClientState, CloseReason, StateChange};
 use super::types::*;
 use crate::event::{Event, ids};
 use crate::packer::Packer;
-use crate::server::Transport;
+use crate::transport::Transport;
 use crate::value::Value;
 
 /// A timer's key: its deadline, then a sequence number for ties.

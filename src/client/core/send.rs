@@ -7,7 +7,7 @@ use super::{ClientCore, Pending, Purpose, Timer, Want};
 use crate::client::state::CloseReason;
 use crate::client::types::{CallbackError, CallbackId, Output, SendError};
 use crate::event::Event;
-use crate::server::Transport;
+use crate::transport::Transport;
 use crate::value::Value;
 use crate::wire::{self, PONG};
 

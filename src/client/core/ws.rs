@@ -9,7 +9,7 @@ use crate::client::state::{CloseReason, LastWsClose, LastWsError};
 use crate::client::types::{CallbackId, Output, SocketId};
 use crate::event::{Event, ids};
 use crate::packer::PackedRef;
-use crate::server::Transport;
+use crate::transport::Transport;
 use crate::wire::{self, ServerMessage};
 
 impl ClientCore {

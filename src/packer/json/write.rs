@@ -176,7 +176,7 @@ impl Serialize for Json<'_> {
             Value::Map(m) => self.map(m, serializer),
             Value::Uuid(u) => serializer.collect_str(&u.hyphenated()),
             Value::Inst(i) => serializer.serialize_str(&iso_8601(i)),
-            Value::Bytes(b) => serializer.serialize_str(&crate::edn::base64_encode(b)),
+            Value::Bytes(b) => serializer.serialize_str(&crate::codec::base64::encode(b)),
             Value::Tagged(t) => {
                 let mut out = serializer.serialize_map(Some(1))?;
                 out.serialize_entry(&format!("#{}", t.tag.as_str()), &self.child(&t.value))?;

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::is_interpreted_tag;
-use crate::edn::base64_decode;
+use crate::codec::base64::decode as base64_decode;
 use crate::value::{BigDec, BigInt, Inst, Keyword, Map, Ratio, Symbol, Tagged, Uuid, Value};
 
 /// Why a representation does not decode (the reader adds kind and offset).

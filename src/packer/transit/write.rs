@@ -7,8 +7,9 @@ use std::fmt::Write as _;
 use super::{
     MAP_AS_ARRAY, MAX_CACHE_ENTRIES, PACKER, is_cacheable, is_interpreted_tag, push_cache_code,
 };
-use crate::edn::{base64_encode, write_double};
+use crate::codec::base64::encode as base64_encode;
 use crate::packer::PackError;
+use crate::value::print::write_double;
 use crate::value::{Inst, Map, Tagged, Uuid, Value};
 
 /// The largest integer written as a JSON number: beyond ±(2^53 − 1) a
@@ -118,10 +119,13 @@ impl Writer {
             }
             Value::Float(f) if as_map_key => {
                 let mut text = String::new();
-                write_double(&mut text, *f);
+                // Writing to a String cannot fail.
+                let _ = write_double(&mut text, *f);
                 self.encoded("~d", &text, true);
             }
-            Value::Float(f) => write_double(&mut self.out, *f),
+            Value::Float(f) => {
+                let _ = write_double(&mut self.out, *f);
+            }
             Value::BigDec(d) => self.encoded("~f", d.as_str(), as_map_key),
             Value::Ratio(r) => {
                 // transit-clj writes the numerator and denominator as BigIntegers.

@@ -2,7 +2,7 @@
 //! build the requests, move bytes through the [`ClientTransport`] and report
 //! what happened to the core.
 //!
-//! [`ClientTransport`]: super::ClientTransport
+//! [`ClientTransport`]: crate::client::ClientTransport
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -11,101 +11,53 @@ use futures_util::future::{Either, select};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 
-use super::driver::{ChannelSocketClient, Shared, outbox_drained, run_deferred};
+use super::host::{Host, WsEnd, app_caught_up};
 use super::requests;
-use super::transport::{AjaxResponse, ClientWebSocket, WsIncoming};
-use super::types::{AjaxError, RequestId, SocketId};
 use crate::channel::Outbound;
-use crate::packer::{Packed, PackedRef};
+use crate::client::transport::{AjaxResponse, ClientWebSocket, WsIncoming};
+use crate::client::types::{AjaxError, RequestId, SocketId};
+use crate::codec::{Packed, PackedRef};
 
 /// How long a close we started waits for the server's close frame before
 /// the socket counts as closed uncleanly.
 const CLOSE_HANDSHAKE_WAIT: Duration = Duration::from_secs(2);
 
-/// The code of a close without a close handshake (the browser's 1006).
-const CLOSE_ABNORMAL: u16 = 1006;
-
 /// A connected socket, borrowed (`Box<dyn Sink>` is not a `Sink` here).
 type Socket<'a> = &'a mut dyn ClientWebSocket;
 
-/// How a WebSocket ended, as the core is told.
-#[derive(Debug)]
-struct WsEnd {
-    /// Report a WebSocket error first.
-    error: bool,
-    /// Report a failed write first.
-    send_failed: bool,
-    code: u16,
-    reason: String,
-    clean: bool,
-}
-
-impl WsEnd {
-    fn lost(error: bool) -> Self {
-        Self {
-            error,
-            send_failed: false,
-            code: CLOSE_ABNORMAL,
-            reason: String::new(),
-            clean: false,
-        }
-    }
-}
-
-/// Runs with `f` on the client (if it still exists): core calls, outputs
-/// carried out, callbacks run.
-fn report(shared: &Weak<Shared>, f: impl FnOnce(&ChannelSocketClient, &mut super::driver::State)) {
-    let Some(s) = shared.upgrade() else { return };
-    let client = ChannelSocketClient { shared: s };
-    let deferred = {
-        let mut st = client.shared.lock();
-        f(&client, &mut st);
-        client.apply(&mut st)
-    };
-    run_deferred(deferred);
-}
-
 /// One WebSocket: connect, then read and write until it closes; report the
 /// close (and any error before it).
-pub(crate) async fn run_ws(
-    shared: Weak<Shared>,
+pub(super) async fn run_ws<H: Host>(
+    host: Weak<H>,
     socket: SocketId,
     frames: async_channel::Receiver<Outbound>,
     kill: async_channel::Receiver<()>,
 ) {
-    let end = drive_ws(&shared, socket, &frames, &kill).await;
+    let end = drive_ws(&host, socket, &frames, &kill).await;
     tracing::debug!(socket = socket.get(), ?end, "WebSocket ended");
-    report(&shared, |client, st| {
-        let now = client.shared.runtime.now();
-        st.sockets.remove(&socket);
-        if end.send_failed {
-            st.core.ws_send_failed(now, socket);
-        }
-        if end.error {
-            st.core.ws_error(now, socket);
-        }
-        st.core
-            .ws_closed(now, socket, end.code, &end.reason, end.clean);
-    });
+    if let Some(h) = host.upgrade() {
+        h.ws_ended(socket, &end);
+    }
 }
 
-async fn drive_ws(
-    shared: &Weak<Shared>,
+async fn drive_ws<H: Host>(
+    host: &Weak<H>,
     socket: SocketId,
     frames: &async_channel::Receiver<Outbound>,
     kill: &async_channel::Receiver<()>,
 ) -> WsEnd {
-    let Some(s) = shared.upgrade() else {
+    let Some(h) = host.upgrade() else {
         return WsEnd::lost(false);
     };
-    let csrf = s.options.current_csrf_token();
-    let request = requests::ws_request(&s.options, &s.options.config.client_id, csrf.as_deref());
+    let cx = h.context();
+    let csrf = cx.options.current_csrf_token();
+    let request = requests::ws_request(&cx.options, &cx.options.config.client_id, csrf.as_deref());
     let (transport, runtime, max) = (
-        s.transport.clone(),
-        s.runtime.clone(),
-        s.options.max_message_size,
+        cx.transport.clone(),
+        cx.runtime.clone(),
+        cx.options.max_message_size,
     );
-    drop(s);
+    drop(h);
     let request = match request {
         Ok(r) => r,
         Err(e) => {
@@ -138,7 +90,7 @@ async fn drive_ws(
     };
     let socket_ref: Socket<'_> = &mut *ws;
     let (mut sink, mut stream) = socket_ref.split();
-    let reader = std::pin::pin!(read_frames(shared, socket, &mut stream, max));
+    let reader = std::pin::pin!(read_frames(host, socket, &mut stream, max));
     let writer = std::pin::pin!(write_frames(&mut sink, frames, kill, early));
     match select(reader, writer).await {
         Either::Left((end, _)) => end,
@@ -162,8 +114,8 @@ async fn drive_ws(
 
 /// Reads until the stream ends: each message goes to the core, then waits
 /// for the application to take the events (backpressure).
-async fn read_frames(
-    shared: &Weak<Shared>,
+async fn read_frames<H: Host>(
+    host: &Weak<H>,
     socket: SocketId,
     stream: &mut SplitStream<Socket<'_>>,
     max: usize,
@@ -183,11 +135,10 @@ async fn read_frames(
                         ..WsEnd::lost(false)
                     };
                 }
-                report(shared, |client, st| {
-                    let now = client.shared.runtime.now();
-                    st.core.ws_message(now, socket, packed.as_ref());
-                });
-                outbox_drained(shared).await;
+                if let Some(h) = host.upgrade() {
+                    h.ws_message(socket, packed.as_ref());
+                }
+                app_caught_up(host).await;
             }
             Ok(WsIncoming::Message(_)) => {}
             Ok(WsIncoming::Closed { code, reason }) => close = Some((code, reason)),
@@ -266,7 +217,7 @@ async fn write_frames(
 
 /// What an Ajax request is for.
 #[derive(Debug)]
-pub(crate) enum AjaxKind {
+pub(super) enum AjaxKind {
     /// A long-poll (or handshake) GET.
     Poll {
         /// Ask for a handshake.
@@ -281,8 +232,8 @@ pub(crate) enum AjaxKind {
 
 /// One Ajax request: performed unless aborted (its sender dropped), then
 /// its outcome reported to the core.
-pub(crate) async fn run_ajax(
-    shared: Weak<Shared>,
+pub(super) async fn run_ajax<H: Host>(
+    host: Weak<H>,
     request: RequestId,
     kind: AjaxKind,
     udt: i64,
@@ -291,18 +242,19 @@ pub(crate) async fn run_ajax(
 ) {
     if matches!(kind, AjaxKind::Poll { .. }) {
         // Backpressure: no new poll while the application lags behind.
-        let drained = std::pin::pin!(outbox_drained(&shared));
+        let drained = std::pin::pin!(app_caught_up(&host));
         let aborted = std::pin::pin!(abort.recv());
         if let Either::Right(_) = select(drained, aborted).await {
             return;
         }
     }
-    let Some(s) = shared.upgrade() else { return };
-    let csrf = s.options.current_csrf_token();
-    let client_id = s.options.config.client_id.as_str();
+    let Some(h) = host.upgrade() else { return };
+    let cx = h.context();
+    let csrf = cx.options.current_csrf_token();
+    let client_id = cx.options.config.client_id.as_str();
     let built = match &kind {
         AjaxKind::Poll { handshake } => requests::poll_request(
-            &s.options,
+            &cx.options,
             client_id,
             csrf.as_deref(),
             *handshake,
@@ -310,7 +262,7 @@ pub(crate) async fn run_ajax(
             timeout,
         ),
         AjaxKind::Post { payload } => requests::post_request(
-            &s.options,
+            &cx.options,
             client_id,
             csrf.as_deref(),
             payload,
@@ -318,8 +270,8 @@ pub(crate) async fn run_ajax(
             timeout,
         ),
     };
-    let (transport, binary) = (s.transport.clone(), s.binary);
-    drop(s);
+    let (transport, binary) = (cx.transport.clone(), cx.binary);
+    drop(h);
     let result = match built {
         Ok(req) => {
             let aborted = std::pin::pin!(abort.recv());
@@ -330,18 +282,10 @@ pub(crate) async fn run_ajax(
         }
         Err(e) => Err(AjaxError::Network(format!("cannot build the request: {e}"))),
     };
-    report(&shared, |client, st| {
-        // Aborted meanwhile: the core no longer waits for it.
-        if st.requests.remove(&request).is_none() {
-            return;
-        }
-        let now = client.shared.runtime.now();
-        let outcome = body_of(&result, binary);
-        match kind {
-            AjaxKind::Poll { .. } => st.core.ajax_poll_done(now, request, outcome),
-            AjaxKind::Post { .. } => st.core.ajax_post_done(now, request, outcome),
-        }
-    });
+    if let Some(h) = host.upgrade() {
+        let poll = matches!(kind, AjaxKind::Poll { .. });
+        h.ajax_done(request, poll, body_of(&result, binary));
+    }
 }
 
 /// A 2xx answer's body as the packer reads it (bytes for a binary packer,

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use http::header::{CONTENT_TYPE, HeaderValue};
 
-use super::options::ClientOptions;
-use super::transport::{AjaxRequest, WsRequest};
+use crate::client::options::ClientOptions;
+use crate::client::transport::{AjaxRequest, WsRequest};
 use crate::packer::Packed;
 
 /// Percent-encodes a query component as encore's `url-encode` does
@@ -256,12 +256,12 @@ mod tests {
     #[test]
     fn endpoints_from_parts() {
         let e =
-            super::super::options::Endpoint::from_parts("https:", "h", Some(1), "chsk").unwrap();
+            crate::client::options::Endpoint::from_parts("https:", "h", Some(1), "chsk").unwrap();
         assert_eq!(e.ajax_url("a=1"), "https://h:1/chsk?a=1");
         assert_eq!(e.ws_url(""), "wss://h:1/chsk");
-        assert!(super::super::options::Endpoint::parse("ftp://h/x").is_err());
-        assert!(super::super::options::Endpoint::parse("/x").is_err());
-        let e = super::super::options::Endpoint::parse("http://u:p@[::1]:9/c").unwrap();
+        assert!(crate::client::options::Endpoint::parse("ftp://h/x").is_err());
+        assert!(crate::client::options::Endpoint::parse("/x").is_err());
+        let e = crate::client::options::Endpoint::parse("http://u:p@[::1]:9/c").unwrap();
         assert_eq!(e.ajax_url(""), "http://[::1]:9/c");
     }
 }

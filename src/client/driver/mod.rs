@@ -1,11 +1,37 @@
 //! The async driver: a [`ClientCore`] shared by one task per WebSocket, one
 //! per Ajax request and one timer task, on any [`Runtime`] and
 //! [`ClientTransport`].
+//!
+//! This file is the public face ([`ChannelSocketClient`]); the rest import
+//! in one direction, each only from those below it:
+//!
+//! * `shared`: the core and where its outputs go, behind one lock, private;
+//!   the one way in is `Shared::with_state` (lock, run the core, carry out
+//!   its outputs, unlock, run the callbacks that came due).
+//! * `outputs`: carrying out the core's outputs, for the shared state.
+//! * `outbox` (events on their way to the application, and their pump)
+//!   and `routes` (WebSocket queues, Ajax aborts, reply slots).
+//! * `io`: the WebSocket and Ajax tasks, built on `requests` (the HTTP
+//!   requests). The tasks report through `host::Host`, which the shared
+//!   state implements, so they do not import it.
+//! * `context`: what every part reads without the lock.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant, SystemTime};
+mod context;
+mod host;
+mod io;
+mod outbox;
+mod outputs;
+mod requests;
+mod routes;
+mod shared;
 
+use std::sync::{Arc, Weak};
+use std::time::{Duration, SystemTime};
+
+use self::context::Context;
+use self::host::Host as _;
+use self::routes::ReplySlot;
+use self::shared::Shared;
 use super::config::ConfigError;
 use super::core::ClientCore;
 use super::event_msg::ClientEventMsg;
@@ -13,69 +39,11 @@ use super::options::ClientOptions;
 use super::state::ClientState;
 use super::transport::ClientTransport;
 use super::types::*;
-use crate::channel::Outbound;
 use crate::event::Event;
 use crate::packer::Packer;
 use crate::runtime::Runtime;
-use crate::server::Transport;
+use crate::transport::Transport;
 use crate::value::Value;
-
-/// Where a reply goes.
-pub(crate) enum ReplySlot {
-    /// To an awaiting [`ChannelSocketClient::send_with_reply`].
-    Channel(async_channel::Sender<Result<Value, CallbackError>>),
-    /// To a [`ChannelSocketClient::send_with_callback`] callback.
-    Callback(Box<dyn FnOnce(Result<Value, CallbackError>) + Send>),
-}
-
-/// A callback to run once the lock is released.
-pub(crate) type Deferred = (
-    Box<dyn FnOnce(Result<Value, CallbackError>) + Send>,
-    Result<Value, CallbackError>,
-);
-
-/// The frames queue of one WebSocket task.
-#[derive(Debug)]
-pub(crate) struct SocketRoute {
-    pub(crate) frames: async_channel::Sender<Outbound>,
-    pub(crate) kill: async_channel::Sender<()>,
-}
-
-pub(crate) struct State {
-    pub(crate) core: ClientCore,
-    pub(crate) sockets: HashMap<SocketId, SocketRoute>,
-    /// Dropping a request's sender aborts it.
-    pub(crate) requests: HashMap<RequestId, async_channel::Sender<()>>,
-    pub(crate) replies: HashMap<CallbackId, ReplySlot>,
-    pub(crate) armed: Option<Instant>,
-    pub(crate) state_version: u64,
-    /// Events not yet accepted by the application's channel, in order.
-    pub(crate) outbox: VecDeque<ClientEventMsg>,
-    /// A task is moving the outbox into the channel.
-    pub(crate) pumping: bool,
-}
-
-pub(crate) struct Shared {
-    pub(crate) runtime: Arc<dyn Runtime>,
-    pub(crate) transport: Arc<dyn ClientTransport>,
-    pub(crate) options: ClientOptions,
-    /// The packer writes binary: Ajax bodies are read as bytes.
-    pub(crate) binary: bool,
-    state: Mutex<State>,
-    pub(crate) events: async_channel::Sender<ClientEventMsg>,
-    pub(crate) timer_wake: async_channel::Sender<()>,
-    pub(crate) state_changed: event_listener::Event,
-    pub(crate) outbox_drained: event_listener::Event,
-}
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChannelSocketClient")
-            .field("options", &self.options)
-            .field("transport", &self.transport)
-            .finish_non_exhaustive()
-    }
-}
 
 /// The channel-socket client: Sente's `make-channel-socket-client!`.
 ///
@@ -114,7 +82,7 @@ impl std::fmt::Debug for Shared {
 /// ```
 #[derive(Debug, Clone)]
 pub struct ChannelSocketClient {
-    pub(crate) shared: Arc<Shared>,
+    shared: Arc<Shared>,
 }
 
 /// The stream of events for the application (Sente's `ch-recv`). Bounded
@@ -136,46 +104,14 @@ impl StateWatch {
     pub async fn changed(&mut self) -> Option<ClientState> {
         loop {
             let shared = self.shared.upgrade()?;
-            let listener = shared.state_changed.listen();
-            {
-                let st = shared.lock();
-                if st.state_version != self.seen {
-                    self.seen = st.state_version;
-                    return Some(st.core.state().clone());
-                }
+            let listener = shared.context().state_changed.listen();
+            if let Some((version, state)) = shared.state_if_changed(self.seen) {
+                self.seen = version;
+                return Some(state);
             }
             drop(shared);
             listener.await;
         }
-    }
-}
-
-impl Shared {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave the core half-updated
-        // in a way that matters more than stopping the client; carry on.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Waits until the application's channel has taken every event so far (the
-/// backpressure point of the reading tasks), or the client is gone.
-pub(crate) async fn outbox_drained(shared: &Weak<Shared>) {
-    loop {
-        let Some(s) = shared.upgrade() else { return };
-        let listener = s.outbox_drained.listen();
-        if s.lock().outbox.is_empty() {
-            return;
-        }
-        drop(s);
-        listener.await;
-    }
-}
-
-/// Runs callbacks collected under the lock.
-pub(crate) fn run_deferred(deferred: Vec<Deferred>) {
-    for (callback, result) in deferred {
-        callback(result);
     }
 }
 
@@ -212,32 +148,17 @@ impl ChannelSocketClient {
         )?;
         let (events, events_rx) = async_channel::bounded(options.recv_buffer.max(1));
         let (timer_wake, wake_rx) = async_channel::bounded(1);
-        let shared = Arc::new(Shared {
-            runtime: runtime.clone(),
+        let context = Context {
+            runtime,
             transport,
             options,
             binary,
-            state: Mutex::new(State {
-                core,
-                sockets: HashMap::new(),
-                requests: HashMap::new(),
-                replies: HashMap::new(),
-                armed: None,
-                state_version: 0,
-                outbox: VecDeque::new(),
-                pumping: false,
-            }),
             events,
             timer_wake,
             state_changed: event_listener::Event::new(),
             outbox_drained: event_listener::Event::new(),
-        });
-        runtime.spawn(Box::pin(crate::runtime::timer_loop(
-            Arc::downgrade(&shared),
-            wake_rx,
-            |s: &Shared| crate::runtime::sleep_until_armed(&*s.runtime, s.lock().armed),
-            super::outputs::fire_timers,
-        )));
+        };
+        let shared = Shared::start(context, core, wake_rx);
         Ok((Self { shared }, crate::EventStream::new(events_rx)))
     }
 
@@ -255,42 +176,31 @@ impl ChannelSocketClient {
 
     /// The options the client was made with.
     pub fn options(&self) -> &ClientOptions {
-        &self.shared.options
+        &self.shared.context().options
     }
 
     /// The client id sent on every request.
     pub fn client_id(&self) -> &str {
-        &self.shared.options.config.client_id
-    }
-
-    /// Runs `f` on the core, carries out its outputs, runs the callbacks.
-    fn with_core<T>(&self, f: impl FnOnce(&mut ClientCore, Instant) -> T) -> T {
-        let now = self.shared.runtime.now();
-        let mut st = self.shared.lock();
-        let out = f(&mut st.core, now);
-        let deferred = self.apply(&mut st);
-        drop(st);
-        run_deferred(deferred);
-        out
+        &self.shared.context().options.config.client_id
     }
 
     /// Connects: a WebSocket first under [`ChskType::Auto`](super::ChskType::Auto)
     /// and [`Ws`](super::ChskType::Ws), a handshake long-poll under
     /// [`Ajax`](super::ChskType::Ajax). Calling it again starts over.
     pub fn connect(&self) {
-        self.with_core(|core, now| core.connect(now));
+        self.shared.with_core(|core, now| core.connect(now));
     }
 
     /// Disconnects for good (no more retries): the state closes with
     /// `:requested-disconnect`, the WebSocket is closed (1000) or the poll
     /// aborted.
     pub fn disconnect(&self) {
-        self.with_core(|core, now| core.disconnect(now));
+        self.shared.with_core(|core, now| core.disconnect(now));
     }
 
     /// Disconnects (`:requested-reconnect`) and connects again at once.
     pub fn reconnect(&self) {
-        self.with_core(|core, now| core.reconnect(now));
+        self.shared.with_core(|core, now| core.reconnect(now));
     }
 
     /// Breaks the connection to exercise recovery: with `close_ws` the
@@ -298,7 +208,8 @@ impl ChannelSocketClient {
     /// without, it is detached first, so the client finds out at its next
     /// ping or send. Over Ajax the poll is aborted and retried.
     pub fn break_connection(&self, close_ws: bool) {
-        self.with_core(|core, now| core.break_connection(now, close_ws));
+        self.shared
+            .with_core(|core, now| core.break_connection(now, close_ws));
     }
 
     /// Sends an event, no reply wanted. Nothing is queued while the client
@@ -308,7 +219,7 @@ impl ChannelSocketClient {
     /// [`SendError::Closed`] when the client is not open;
     /// [`SendError::Pack`] when the event cannot be packed.
     pub fn send(&self, event: &Event) -> Result<(), SendError> {
-        self.with_core(|core, now| core.send(now, event))
+        self.shared.with_core(|core, now| core.send(now, event))
     }
 
     /// Sends an event and waits for its reply: the server's value, or
@@ -325,7 +236,8 @@ impl ChannelSocketClient {
         timeout: Duration,
     ) -> Result<Value, CallbackError> {
         let (tx, rx) = async_channel::bounded(1);
-        self.register_reply(event, timeout, ReplySlot::Channel(tx))
+        self.shared
+            .send_with_reply(event, timeout, ReplySlot::Channel(tx))
             .map_err(|(e, _)| e.as_callback_error())?;
         rx.recv().await.unwrap_or(Err(CallbackError::Closed))
     }
@@ -344,7 +256,7 @@ impl ChannelSocketClient {
         callback: impl FnOnce(Result<Value, CallbackError>) + Send + 'static,
     ) -> Result<(), SendError> {
         let slot = ReplySlot::Callback(Box::new(callback));
-        match self.register_reply(event, timeout, slot) {
+        match self.shared.send_with_reply(event, timeout, slot) {
             Ok(()) => Ok(()),
             Err((e, slot)) => {
                 if let ReplySlot::Callback(cb) = slot {
@@ -355,31 +267,9 @@ impl ChannelSocketClient {
         }
     }
 
-    /// Registers `slot` for the reply to `event`; on failure gives it back.
-    fn register_reply(
-        &self,
-        event: &Event,
-        timeout: Duration,
-        slot: ReplySlot,
-    ) -> Result<(), (SendError, ReplySlot)> {
-        let now = self.shared.runtime.now();
-        let mut st = self.shared.lock();
-        let result = match st.core.send_with_reply(now, event, timeout) {
-            Ok(id) => {
-                st.replies.insert(id, slot);
-                Ok(())
-            }
-            Err(e) => Err((e, slot)),
-        };
-        let deferred = self.apply(&mut st);
-        drop(st);
-        run_deferred(deferred);
-        result
-    }
-
     /// The state map now.
     pub fn state(&self) -> ClientState {
-        self.shared.lock().core.state().clone()
+        self.shared.read(|core| core.state().clone())
     }
 
     /// A watch that yields the state each time it changes.
@@ -392,11 +282,20 @@ impl ChannelSocketClient {
 
     /// The transport in use now (under `:auto`, Ajax after a downgrade).
     pub fn transport(&self) -> Transport {
-        self.shared.lock().core.transport()
+        self.shared.read(ClientCore::transport)
     }
 
     /// What the core dropped so far.
     pub fn stats(&self) -> ClientStats {
-        self.shared.lock().core.stats()
+        self.shared.read(ClientCore::stats)
+    }
+}
+
+impl ClientEventMsg {
+    /// The client, to send events or read its state; `None` once every
+    /// handle of it was dropped.
+    pub fn client(&self) -> Option<ChannelSocketClient> {
+        let shared = self.client.upgrade()?.downcast::<Shared>().ok()?;
+        Some(ChannelSocketClient { shared })
     }
 }
