@@ -14,8 +14,8 @@
 //!
 //! Against the hand-written framing it replaced (`cargo bench --bench
 //! packers`, the msgpack rows, alternating runs on one machine): packing
-//! costs the same within noise, unpacking about 5% more time (8% more
-//! instructions under callgrind), mostly in reading extension headers.
+//! costs 1–3% more time, unpacking 5–7% more (8% more instructions under
+//! callgrind), mostly in reading extension headers (BENCHMARKS.md).
 
 mod read;
 mod write;

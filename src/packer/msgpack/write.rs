@@ -66,7 +66,10 @@ fn u32_len(len: usize, owner: &Value) -> Result<u32, PackError> {
 
 /// Appends the header of an extension whose content is `len` bytes long:
 /// fixext when the length is exactly 1, 2, 4, 8 or 16, else ext8/16/32 (as
-/// `rmp` and Sente both choose).
+/// `rmp` and Sente both choose). `write_ext_meta`'s doc says a negative type
+/// panics; rmp 0.8 writes it as any other (the timestamp is type −1), and
+/// the tests pin that (`instants_are_timestamp96_in_an_ext8`, negative
+/// opaque types in `unknown_extensions_are_opaque_…`).
 fn push_ext_header(
     out: &mut ByteBuf,
     len: usize,
