@@ -1,8 +1,19 @@
 //! The msgpack reader: everything Sente writes, plus the standard forms it
 //! never writes (uint64, float32, timestamp32/64) and the JVM typed arrays.
+//!
+//! The framing (markers, lengths, integers, floats, headers) is read with
+//! `rmp` on a cursor over what is left of the current region, so it can
+//! never read past an extension payload or the input; every length it
+//! returns is checked against the bytes left before anything is allocated
+//! or taken. The value mapping, Sente's extension types, the key cache and
+//! the limits are ours.
 
 use std::borrow::Cow;
 use std::sync::Arc;
+
+use rmp::Marker;
+use rmp::decode::bytes::BytesReadError;
+use rmp::decode::{self, Bytes, NumValueReadError};
 
 use super::{KEY_CACHE_CAPACITY, PACKER_NAME, ext_type, is_cachable_key};
 use crate::packer::{UnpackError, UnpackErrorKind as Kind};
@@ -57,6 +68,9 @@ struct Payload {
     outer_end: usize,
 }
 
+/// What `rmp` reports when a header or scalar cannot be read.
+type FramingError = NumValueReadError<BytesReadError>;
+
 /// The header of an extension: where it starts, its type and its content length.
 struct ExtHeader {
     at: usize,
@@ -107,20 +121,58 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| self.error(Kind::UnexpectedEnd, at, "input ended"))
     }
 
-    fn byte(&mut self) -> Result<u8, UnpackError> {
-        self.fixed::<1>().map(|[b]| b)
+    /// The marker of the next value, not consumed.
+    fn peek_marker(&self) -> Result<Marker, UnpackError> {
+        match self.input.get(self.pos) {
+            Some(&code) if self.pos < self.end => Ok(Marker::from_u8(code)),
+            _ => Err(self.error(Kind::UnexpectedEnd, self.pos, "input ended")),
+        }
     }
 
-    /// Reads a big-endian length of 1, 2 or 4 bytes.
-    fn length(&mut self, width: usize) -> Result<usize, UnpackError> {
-        let n = match width {
-            1 => u32::from(self.byte()?),
-            2 => u32::from(u16::from_be_bytes(self.fixed()?)),
-            _ => u32::from_be_bytes(self.fixed()?),
+    /// Reads one header or scalar with `rmp` from what is left of the
+    /// current region (so never past it) and moves past the bytes it read;
+    /// `at` is where the value starts, for errors.
+    fn framed<T, E>(
+        &mut self,
+        at: usize,
+        read: impl FnOnce(&mut Bytes<'a>) -> Result<T, E>,
+    ) -> Result<T, UnpackError>
+    where
+        FramingError: From<E>,
+    {
+        let rest = self.input.get(self.pos..self.end).unwrap_or_default();
+        let mut cursor = Bytes::new(rest);
+        let result = read(&mut cursor);
+        self.pos += rest.len() - cursor.remaining_slice().len();
+        result.map_err(|e| self.framing_error(at, FramingError::from(e)))
+    }
+
+    /// Reads a length or count header with `rmp`. (A `u32` fits a `usize`
+    /// on every target this crate builds for; were it not to, the length
+    /// saturates and fails the checks against the bytes left.)
+    fn framed_len<E>(
+        &mut self,
+        at: usize,
+        read: impl FnOnce(&mut Bytes<'a>) -> Result<u32, E>,
+    ) -> Result<usize, UnpackError>
+    where
+        FramingError: From<E>,
+    {
+        let len = self.framed(at, read)?;
+        Ok(usize::try_from(len).unwrap_or(usize::MAX))
+    }
+
+    /// An `rmp` read error: over a byte slice, running out of input. (The
+    /// marker was checked before the read, so it cannot mismatch.)
+    #[cold]
+    fn framing_error(&self, at: usize, e: FramingError) -> UnpackError {
+        let kind = match e {
+            NumValueReadError::InvalidMarkerRead(_) | NumValueReadError::InvalidDataRead(_) => {
+                Kind::UnexpectedEnd
+            }
+            _ => Kind::Syntax,
         };
-        // usize is at least 32 bits on every target this crate builds for.
-        usize::try_from(n)
-            .map_err(|_| self.error(Kind::TooLarge, self.pos, "length exceeds the address space"))
+        self.error(kind, at, format!("malformed header: {e}"))
     }
 
     /// Checks that `count` items of at least `min_item_bytes` each could fit in
@@ -152,12 +204,17 @@ impl<'a> Reader<'a> {
             return Err(self.too_deep());
         }
         let at = self.pos;
-        let code = self.byte()?;
-        match code {
-            0x80..=0x8f | 0xde | 0xdf => self.map(at, code, depth),
-            0x90..=0x9f | 0xdc | 0xdd => self.array(at, code, depth).map(Value::Vector),
-            0xc7..=0xc9 | 0xd4..=0xd8 => self.ext(at, code, depth),
-            _ => self.scalar(at, code),
+        match self.peek_marker()? {
+            Marker::FixMap(_) | Marker::Map16 | Marker::Map32 => {
+                let count = self.framed_len(at, decode::read_map_len)?;
+                self.map(at, count, depth)
+            }
+            Marker::FixArray(_) | Marker::Array16 | Marker::Array32 => {
+                let count = self.framed_len(at, decode::read_array_len)?;
+                self.array(at, count, depth).map(Value::Vector)
+            }
+            marker if is_ext(marker) => self.ext(at, depth),
+            marker => self.scalar(at, marker),
         }
     }
 
@@ -170,52 +227,45 @@ impl<'a> Reader<'a> {
         )
     }
 
-    /// Reads a value that holds no other values, after its code byte.
-    fn scalar(&mut self, at: usize, code: u8) -> Result<Value, UnpackError> {
-        let value = match code {
-            0x00..=0x7f => Value::Int(i64::from(code)),
-            0xe0..=0xff => Value::Int(i64::from(i8::from_be_bytes([code]))),
-            0xa0..=0xbf => self.string(at, usize::from(code & 0x1f))?,
-            0xd9..=0xdb => {
-                let len = self.length(1 << (code - 0xd9))?;
+    /// Reads a value that holds no other values; `marker` is its first byte.
+    fn scalar(&mut self, at: usize, marker: Marker) -> Result<Value, UnpackError> {
+        let value = match marker {
+            Marker::Null => self.framed(at, decode::read_nil).map(|()| Value::Nil)?,
+            Marker::True | Marker::False => Value::Bool(self.framed(at, decode::read_bool)?),
+            Marker::FixPos(_)
+            | Marker::FixNeg(_)
+            | Marker::U8
+            | Marker::U16
+            | Marker::U32
+            | Marker::I8
+            | Marker::I16
+            | Marker::I32
+            | Marker::I64 => Value::Int(self.framed(at, decode::read_int)?),
+            Marker::U64 => Value::from(self.framed(at, decode::read_u64)?),
+            Marker::F32 => Value::Float(f64::from(self.framed(at, decode::read_f32)?)),
+            Marker::F64 => Value::Float(self.framed(at, decode::read_f64)?),
+            Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32 => {
+                let len = self.framed_len(at, decode::read_str_len)?;
                 self.string(at, len)?
             }
-            0xc4..=0xc6 => {
-                let len = self.length(1 << (code - 0xc4))?;
+            Marker::Bin8 | Marker::Bin16 | Marker::Bin32 => {
+                let len = self.framed_len(at, decode::read_bin_len)?;
                 Value::Bytes(Arc::from(self.claimed(at, len)?))
             }
-            0xc0 => Value::Nil,
-            0xc2 => Value::Bool(false),
-            0xc3 => Value::Bool(true),
-            0xca => Value::Float(f64::from(f32::from_be_bytes(self.fixed()?))),
-            0xcb => Value::Float(f64::from_be_bytes(self.fixed()?)),
-            0xcc => Value::Int(i64::from(self.byte()?)),
-            0xcd => Value::Int(i64::from(u16::from_be_bytes(self.fixed()?))),
-            0xce => Value::Int(i64::from(u32::from_be_bytes(self.fixed()?))),
-            0xcf => Value::from(u64::from_be_bytes(self.fixed()?)),
-            0xd0 => Value::Int(i64::from(i8::from_be_bytes(self.fixed()?))),
-            0xd1 => Value::Int(i64::from(i16::from_be_bytes(self.fixed()?))),
-            0xd2 => Value::Int(i64::from(i32::from_be_bytes(self.fixed()?))),
-            0xd3 => Value::Int(i64::from_be_bytes(self.fixed()?)),
-            _ => {
+            other => {
                 return Err(self.error(
                     Kind::Syntax,
                     at,
-                    format!("0x{code:02x} is not a msgpack type code"),
+                    format!("0x{:02x} is not a msgpack type code", other.to_u8()),
                 ));
             }
         };
         Ok(value)
     }
 
-    /// Reads an array's elements after its code byte, each one level deeper
-    /// than `depth`.
-    fn array(&mut self, at: usize, code: u8, depth: usize) -> Result<Vec<Value>, UnpackError> {
-        let count = match code {
-            0xdc => self.length(2)?,
-            0xdd => self.length(4)?,
-            _ => usize::from(code & 0x0f),
-        };
+    /// Reads an array's `count` elements after its header (at `at`), each
+    /// one level deeper than `depth`.
+    fn array(&mut self, at: usize, count: usize, depth: usize) -> Result<Vec<Value>, UnpackError> {
         self.check_fits(at, count, 1)?;
         // The count is the sender's claim: reserve no more than a few items
         // up front (each level of a hostile nest would otherwise reserve
@@ -227,14 +277,9 @@ impl<'a> Reader<'a> {
         Ok(items)
     }
 
-    /// Reads a map's entries after its code byte; a repeated key keeps the
-    /// last value, as in Sente.
-    fn map(&mut self, at: usize, code: u8, depth: usize) -> Result<Value, UnpackError> {
-        let count = match code {
-            0xde => self.length(2)?,
-            0xdf => self.length(4)?,
-            _ => usize::from(code & 0x0f),
-        };
+    /// Reads a map's `count` entries after its header (at `at`); a repeated
+    /// key keeps the last value, as in Sente.
+    fn map(&mut self, at: usize, count: usize, depth: usize) -> Result<Value, UnpackError> {
         self.check_fits(at, count, 2)?;
         let mut map = Map::with_capacity_and_hasher(count.min(PREALLOC_MAX), Default::default());
         for _ in 0..count {
@@ -249,9 +294,8 @@ impl<'a> Reader<'a> {
     /// keyword or string is added to the cache while it has room.
     fn map_key(&mut self, depth: usize) -> Result<Value, UnpackError> {
         let at = self.pos;
-        if let Some(code @ (0xc7..=0xc9 | 0xd4..=0xd8)) = self.input.get(at).copied() {
-            self.pos += 1;
-            let header = self.ext_header(at, code)?;
+        if self.peek_marker().is_ok_and(is_ext) {
+            let header = self.ext_header(at)?;
             if header.type_id == ext_type::CACHED_KEY {
                 return self.cached_key(&header);
             }
@@ -273,7 +317,7 @@ impl<'a> Reader<'a> {
                 format!("a cached-key reference holds 1 byte, not {}", header.len),
             ));
         }
-        let index = self.byte()?;
+        let [index] = self.fixed()?;
         // Sente (taoensso.msgpack.impl, `extend-packable 8`): `(get cache
         // idx)`, so an index that was never assigned reads as nil.
         Ok(self
@@ -283,13 +327,12 @@ impl<'a> Reader<'a> {
             .unwrap_or(Value::Nil))
     }
 
-    /// Reads an extension header after its code byte (`at` is the code's offset).
-    fn ext_header(&mut self, at: usize, code: u8) -> Result<ExtHeader, UnpackError> {
-        let len = match code {
-            0xd4..=0xd8 => 1 << (code - 0xd4),
-            _ => self.length(1 << (code - 0xc7))?,
-        };
-        let type_id = i8::from_be_bytes([self.byte()?]);
+    /// Reads the extension header at `at`, checking that the content it
+    /// claims is there.
+    fn ext_header(&mut self, at: usize) -> Result<ExtHeader, UnpackError> {
+        let meta = self.framed(at, decode::read_ext_meta)?;
+        let type_id = meta.typeid;
+        let len = usize::try_from(meta.size).unwrap_or(usize::MAX);
         if len > self.remaining() {
             return Err(self.error(
                 Kind::UnexpectedEnd,
@@ -303,10 +346,10 @@ impl<'a> Reader<'a> {
         Ok(ExtHeader { at, type_id, len })
     }
 
-    /// Reads an extension after its code byte. Set and ratio payloads are
-    /// read in place; the other types hold no values.
-    fn ext(&mut self, at: usize, code: u8, depth: usize) -> Result<Value, UnpackError> {
-        let header = self.ext_header(at, code)?;
+    /// Reads the extension at `at`. Set and ratio payloads are read in
+    /// place; the other types hold no values.
+    fn ext(&mut self, at: usize, depth: usize) -> Result<Value, UnpackError> {
+        let header = self.ext_header(at)?;
         match header.type_id {
             ext_type::SET | ext_type::RATIO => {
                 let payload = self.enter_payload(&header);
@@ -435,9 +478,10 @@ impl<'a> Reader<'a> {
     /// A set payload: one array; duplicate elements collapse, as in Sente.
     fn set(&mut self, depth: usize) -> Result<Value, UnpackError> {
         let at = self.pos;
-        match self.byte()? {
-            code @ (0x90..=0x9f | 0xdc | 0xdd) => {
-                let items = self.array(at, code, depth)?;
+        match self.peek_marker()? {
+            Marker::FixArray(_) | Marker::Array16 | Marker::Array32 => {
+                let count = self.framed_len(at, decode::read_array_len)?;
+                let items = self.array(at, count, depth)?;
                 Ok(Value::Set(Box::new(items.into_iter().collect::<Set>())))
             }
             _ => Err(self.error(Kind::Syntax, at, "a set's payload must be an array")),
@@ -499,6 +543,21 @@ impl<'a> Reader<'a> {
             )
         })
     }
+}
+
+/// True for the markers of the extension family (fixext1–16, ext8/16/32).
+fn is_ext(marker: Marker) -> bool {
+    matches!(
+        marker,
+        Marker::FixExt1
+            | Marker::FixExt2
+            | Marker::FixExt4
+            | Marker::FixExt8
+            | Marker::FixExt16
+            | Marker::Ext8
+            | Marker::Ext16
+            | Marker::Ext32
+    )
 }
 
 fn as_i128(value: &Value) -> Option<i128> {

@@ -1,7 +1,12 @@
-//! The msgpack writer: Sente's exact encoding choices.
+//! The msgpack writer: Sente's exact encoding choices, with the framing
+//! (markers, lengths, integers, floats, headers) written by `rmp` into a
+//! [`ByteBuf`], whose writes cannot fail.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::convert::Infallible;
+
+use rmp::encode::{self, ByteBuf, RmpWrite, ValueWriteError};
 
 use super::{KEY_CACHE_CAPACITY, PACKER_NAME, ext_type, is_cachable_key};
 use crate::packer::PackError;
@@ -11,53 +16,29 @@ use crate::value::{BigInt, Value};
 /// `max_depth` levels.
 pub(super) fn write_value(value: &Value, max_depth: usize) -> Result<Vec<u8>, PackError> {
     let mut writer = Writer {
-        out: Vec::with_capacity(64),
+        out: ByteBuf::with_capacity(64),
         max_depth,
         key_cache: HashMap::new(),
     };
     writer.value(value, 1)?;
-    Ok(writer.out)
+    Ok(writer.out.into_vec())
 }
-
-/// The header codes of a length-prefixed family: the fix form (base code and
-/// largest length), then the 8-, 16- and 32-bit length forms where they exist.
-struct LengthCodes {
-    fix: Option<(u8, usize)>,
-    len8: Option<u8>,
-    len16: u8,
-    len32: u8,
-}
-
-const STR: LengthCodes = LengthCodes {
-    fix: Some((0xa0, 31)),
-    len8: Some(0xd9),
-    len16: 0xda,
-    len32: 0xdb,
-};
-const BIN: LengthCodes = LengthCodes {
-    fix: None,
-    len8: Some(0xc4),
-    len16: 0xc5,
-    len32: 0xc6,
-};
-const ARRAY: LengthCodes = LengthCodes {
-    fix: Some((0x90, 15)),
-    len8: None,
-    len16: 0xdc,
-    len32: 0xdd,
-};
-const MAP: LengthCodes = LengthCodes {
-    fix: Some((0x80, 15)),
-    len8: None,
-    len16: 0xde,
-    len32: 0xdf,
-};
 
 struct Writer<'v> {
-    out: Vec<u8>,
+    out: ByteBuf,
     max_depth: usize,
     /// Keyword and string map keys already written, with their cache index.
     key_cache: HashMap<&'v Value, u8>,
+}
+
+/// The result of an `rmp` write into a [`ByteBuf`], which cannot fail.
+fn written<T>(result: Result<T, ValueWriteError<Infallible>>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(
+            ValueWriteError::InvalidMarkerWrite(never) | ValueWriteError::InvalidDataWrite(never),
+        ) => match never {},
+    }
 }
 
 fn unsupported(value: &Value, detail: impl Into<Cow<'static, str>>) -> PackError {
@@ -78,39 +59,24 @@ fn big_int_as_i64(n: &BigInt, owner: &Value) -> Result<i64, PackError> {
     })
 }
 
+/// A length as msgpack holds it: at most `u32::MAX`.
+fn u32_len(len: usize, owner: &Value) -> Result<u32, PackError> {
+    u32::try_from(len).map_err(|_| unsupported(owner, "more than 2^32 - 1 bytes or items"))
+}
+
 /// Appends the header of an extension whose content is `len` bytes long:
-/// fixext when the length is exactly 1, 2, 4, 8 or 16, else ext8/16/32.
+/// fixext when the length is exactly 1, 2, 4, 8 or 16, else ext8/16/32 (as
+/// `rmp` and Sente both choose). `write_ext_meta`'s doc says a negative type
+/// panics; rmp 0.8 writes it as any other (the timestamp is type −1), and
+/// the tests pin that (`instants_are_timestamp96_in_an_ext8`, negative
+/// opaque types in `unknown_extensions_are_opaque_…`).
 fn push_ext_header(
-    out: &mut Vec<u8>,
+    out: &mut ByteBuf,
     len: usize,
     type_id: i8,
     owner: &Value,
 ) -> Result<(), PackError> {
-    let fixext_code = match len {
-        1 => Some(0xd4),
-        2 => Some(0xd5),
-        4 => Some(0xd6),
-        8 => Some(0xd7),
-        16 => Some(0xd8),
-        _ => None,
-    };
-    if let Some(code) = fixext_code {
-        out.push(code);
-    } else if let Ok(n) = u8::try_from(len) {
-        out.extend_from_slice(&[0xc7, n]);
-    } else if let Ok(n) = u16::try_from(len) {
-        out.push(0xc8);
-        out.extend_from_slice(&n.to_be_bytes());
-    } else if let Ok(n) = u32::try_from(len) {
-        out.push(0xc9);
-        out.extend_from_slice(&n.to_be_bytes());
-    } else {
-        return Err(unsupported(
-            owner,
-            "extension content longer than 2^32 - 1 bytes",
-        ));
-    }
-    out.extend_from_slice(&type_id.to_be_bytes());
+    written(encode::write_ext_meta(out, u32_len(len, owner)?, type_id));
     Ok(())
 }
 
@@ -126,11 +92,14 @@ impl<'v> Writer<'v> {
         }
         match v {
             Value::Vector(items) | Value::List(items) => {
-                self.length_header(&ARRAY, items.len(), v)?;
+                written(encode::write_array_len(
+                    &mut self.out,
+                    u32_len(items.len(), v)?,
+                ));
                 self.items(items.iter(), depth)
             }
             Value::Map(map) => {
-                self.length_header(&MAP, map.len(), v)?;
+                written(encode::write_map_len(&mut self.out, u32_len(map.len(), v)?));
                 for (key, item) in map.iter() {
                     self.map_key(key, depth)?;
                     self.value(item, depth + 1)?;
@@ -140,8 +109,11 @@ impl<'v> Writer<'v> {
             Value::Set(set) => {
                 // Ext 4 around an array, written in place (sharing the key
                 // cache); the header goes in front once the length is known.
-                let start = self.out.len();
-                self.length_header(&ARRAY, set.len(), v)?;
+                let start = self.out.as_slice().len();
+                written(encode::write_array_len(
+                    &mut self.out,
+                    u32_len(set.len(), v)?,
+                ));
                 self.items(set.iter(), depth)?;
                 self.prepend_ext_header(start, ext_type::SET, v)
             }
@@ -164,22 +136,31 @@ impl<'v> Writer<'v> {
     /// [`Self::value`], which handles them before calling this).
     fn scalar(&mut self, v: &'v Value, depth: usize) -> Result<(), PackError> {
         match v {
-            Value::Nil => self.out.push(0xc0),
-            Value::Bool(false) => self.out.push(0xc2),
-            Value::Bool(true) => self.out.push(0xc3),
+            Value::Nil => {
+                let Ok(()) = encode::write_nil(&mut self.out);
+            }
+            Value::Bool(b) => {
+                let Ok(()) = encode::write_bool(&mut self.out, *b);
+            }
             Value::Int(n) => self.int(*n),
             Value::BigInt(n) => self.int(big_int_as_i64(n, v)?),
             Value::Float(f) => self.float(*f),
             Value::BigDec(d) => self.float(d.to_f64()),
-            Value::String(s) => self.bytes_with(&STR, s.as_bytes(), v)?,
-            Value::Bytes(b) => self.bytes_with(&BIN, b, v)?,
+            Value::String(s) => {
+                written(encode::write_str_len(&mut self.out, u32_len(s.len(), v)?));
+                self.raw(s.as_bytes());
+            }
+            Value::Bytes(b) => {
+                written(encode::write_bin_len(&mut self.out, u32_len(b.len(), v)?));
+                self.raw(b);
+            }
             Value::Keyword(k) => self.ext(ext_type::KEYWORD, k.as_str().as_bytes(), v)?,
             Value::Symbol(s) => self.ext(ext_type::SYMBOL, s.as_str().as_bytes(), v)?,
             Value::Char(c) => self.ext(ext_type::CHAR, c.encode_utf8(&mut [0; 4]).as_bytes(), v)?,
             Value::Ratio(r) => {
                 let numerator = big_int_as_i64(r.numerator(), v)?;
                 let denominator = big_int_as_i64(r.denominator(), v)?;
-                let start = self.out.len();
+                let start = self.out.as_slice().len();
                 self.int(numerator);
                 self.int(denominator);
                 self.prepend_ext_header(start, ext_type::RATIO, v)?;
@@ -223,8 +204,12 @@ impl<'v> Writer<'v> {
     fn map_key(&mut self, key: &'v Value, depth: usize) -> Result<(), PackError> {
         if is_cachable_key(key) {
             if let Some(&index) = self.key_cache.get(key) {
-                let cached_key_type = ext_type::CACHED_KEY.to_be_bytes()[0];
-                self.out.extend_from_slice(&[0xd4, cached_key_type, index]);
+                written(encode::write_ext_meta(
+                    &mut self.out,
+                    1,
+                    ext_type::CACHED_KEY,
+                ));
+                self.raw(&[index]);
                 return Ok(());
             }
             if self.key_cache.len() < KEY_CACHE_CAPACITY
@@ -236,92 +221,30 @@ impl<'v> Writer<'v> {
         self.value(key, depth + 1)
     }
 
-    /// Writes an integer in the smallest form Sente uses. (The `as` casts
-    /// keep exactly the bytes of the range each arm matched.)
+    /// Writes an integer in the smallest form Sente uses: `rmp`'s choice,
+    /// except above the `u32` range, where Sente writes int64 (`0xd3`), never
+    /// uint64 (`0xcf`).
     fn int(&mut self, n: i64) {
-        let out = &mut self.out;
-        match n {
-            // Positive and negative fixint: the byte is the value.
-            -32..=0x7f => out.push(n as u8),
-            0x80..=0xff => out.extend_from_slice(&[0xcc, n as u8]),
-            0x100..=0xffff => {
-                out.push(0xcd);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            0x1_0000..=0xffff_ffff => {
-                out.push(0xce);
-                out.extend_from_slice(&(n as u32).to_be_bytes());
-            }
-            -0x80..=-33 => out.extend_from_slice(&[0xd0, n as u8]),
-            -0x8000..=-0x81 => {
-                out.push(0xd1);
-                out.extend_from_slice(&(n as i16).to_be_bytes());
-            }
-            -0x8000_0000..=-0x8001 => {
-                out.push(0xd2);
-                out.extend_from_slice(&(n as i32).to_be_bytes());
-            }
-            // Above u32 or below i32: int64. Sente never writes uint64 (0xcf).
-            _ => {
-                out.push(0xd3);
-                out.extend_from_slice(&n.to_be_bytes());
-            }
+        if n > i64::from(u32::MAX) {
+            written(encode::write_i64(&mut self.out, n));
+        } else {
+            written(encode::write_sint(&mut self.out, n));
         }
     }
 
     fn float(&mut self, f: f64) {
-        self.out.push(0xcb);
-        self.out.extend_from_slice(&f.to_be_bytes());
+        written(encode::write_f64(&mut self.out, f));
     }
 
-    /// Writes the header of a string, binary, array or map of `len` items.
-    fn length_header(
-        &mut self,
-        codes: &LengthCodes,
-        len: usize,
-        owner: &Value,
-    ) -> Result<(), PackError> {
-        let out = &mut self.out;
-        match codes.fix {
-            Some((base, max)) if len <= max => {
-                // `len <= max <= 31`: it fits the code's low bits.
-                out.push(base | len as u8);
-                return Ok(());
-            }
-            _ => {}
-        }
-        match (codes.len8, u8::try_from(len)) {
-            (Some(code), Ok(n)) => out.extend_from_slice(&[code, n]),
-            _ => {
-                if let Ok(n) = u16::try_from(len) {
-                    out.push(codes.len16);
-                    out.extend_from_slice(&n.to_be_bytes());
-                } else if let Ok(n) = u32::try_from(len) {
-                    out.push(codes.len32);
-                    out.extend_from_slice(&n.to_be_bytes());
-                } else {
-                    return Err(unsupported(owner, "more than 2^32 - 1 bytes or items"));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn bytes_with(
-        &mut self,
-        codes: &LengthCodes,
-        bytes: &[u8],
-        owner: &Value,
-    ) -> Result<(), PackError> {
-        self.length_header(codes, bytes.len(), owner)?;
-        self.out.extend_from_slice(bytes);
-        Ok(())
+    /// Appends bytes that are not framing: text, binary or extension content.
+    fn raw(&mut self, bytes: &[u8]) {
+        let Ok(()) = self.out.write_bytes(bytes);
     }
 
     /// Writes an extension with the given content.
     fn ext(&mut self, type_id: i8, content: &[u8], owner: &Value) -> Result<(), PackError> {
         push_ext_header(&mut self.out, content.len(), type_id, owner)?;
-        self.out.extend_from_slice(content);
+        self.raw(content);
         Ok(())
     }
 
@@ -333,10 +256,12 @@ impl<'v> Writer<'v> {
         type_id: i8,
         owner: &Value,
     ) -> Result<(), PackError> {
-        let len = self.out.len() - start;
-        let mut header = Vec::with_capacity(6);
+        let len = self.out.as_slice().len() - start;
+        let mut header = ByteBuf::with_capacity(6);
         push_ext_header(&mut header, len, type_id, owner)?;
-        self.out.splice(start..start, header);
+        self.out
+            .as_mut_vec()
+            .splice(start..start, header.into_vec());
         Ok(())
     }
 }
