@@ -7,7 +7,8 @@
 //! * three nodes on the in-process broker, the users spread over them
 //!   (two thirds of the pushes cross nodes);
 //! * three nodes on Redis (a `redis-server` of its own on a free port;
-//!   left out when none is installed).
+//!   left out when none is installed), sharing Ajax clients (the default)
+//!   and with sticky Ajax (`RedisOptions::shared_ajax(false)`).
 //!
 //! Reported: deliveries per second (pushes sent from the first node until
 //! every user's connection has written it) and this process's CPU time per
@@ -184,22 +185,30 @@ fn main() {
     ];
     #[cfg(feature = "redis")]
     if let Some(redis) = &redis {
-        let url = format!("redis://127.0.0.1:{}/", redis.1);
-        configs.push((
-            "3 nodes, Redis broker",
-            Box::new(move |round| {
-                use sente::server::broker::{RedisBroker, RedisOptions};
-                let options = RedisOptions::default()
-                    .namespace(format!("bench-{round}"))
-                    .heartbeat(Duration::from_millis(100));
-                (0..3)
-                    .map(|_| {
-                        Some(RedisBroker::new(&url, options.clone()).expect("a URL")
-                            as Arc<dyn Broker>)
-                    })
-                    .collect()
-            }),
-        ));
+        // Ajax clients shared by the nodes (the default: every push also
+        // goes through the mail script), and kept to one node.
+        for (name, shared_ajax) in [
+            ("3 nodes, Redis broker", true),
+            ("3 nodes, Redis broker, sticky Ajax", false),
+        ] {
+            let url = format!("redis://127.0.0.1:{}/", redis.1);
+            configs.push((
+                name,
+                Box::new(move |round| {
+                    use sente::server::broker::{RedisBroker, RedisOptions};
+                    let options = RedisOptions::default()
+                        .namespace(format!("bench-{round}-{shared_ajax}"))
+                        .heartbeat(Duration::from_millis(100))
+                        .shared_ajax(shared_ajax);
+                    (0..3)
+                        .map(|_| {
+                            Some(RedisBroker::new(&url, options.clone()).expect("a URL")
+                                as Arc<dyn Broker>)
+                        })
+                        .collect()
+                }),
+            ));
+        }
     }
     let mut results: Vec<Vec<(f64, Duration)>> = vec![Vec::new(); configs.len()];
     for round in 0..rounds {

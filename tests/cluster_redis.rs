@@ -317,3 +317,37 @@ fn ajax_while_redis_is_down_gets_503_then_works() {
         );
     });
 }
+
+/// An Ajax client's mailbox is bounded in bytes: pushes past the bound drop
+/// the oldest, and the publishing node counts them.
+#[test]
+fn a_full_ajax_mailbox_drops_the_oldest_and_counts_them() {
+    let redis = RedisServer::start();
+    smol::block_on(async {
+        let small = |_| {
+            RedisBroker::new(&redis.url(), options("full").ajax_mailbox_bytes(400)).expect("a URL")
+                as Arc<dyn Broker>
+        };
+        let nodes = cluster((0..2).map(small).collect()).await;
+        let (a, b) = (&nodes[0], &nodes[1]);
+        let hs = get(a.addr, "/chsk?client-id=ajx&handshake%3F=true", "").await;
+        assert!(hs.text().contains(":chsk/handshake"), "{}", hs.text());
+        for n in 0..20 {
+            a.chsk
+                .send(&Value::from("ajx"), news(n), SendOptions { flush: true })
+                .expect("packs");
+        }
+        within("the pushes published", async {
+            while a.chsk.broker_stats().unwrap().published < 20 {
+                smol::Timer::after(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        let lost = a.chsk.broker_stats().unwrap().lost;
+        assert!(lost > 0, "some dropped");
+        let poll = get(b.addr, "/chsk?client-id=ajx", "").await;
+        let kept = poll.text().matches(":test/news").count() as u64;
+        assert_eq!(kept + lost, 20, "kept or counted: {}", poll.text());
+        assert!(poll.text().contains("[:test/news 19]"), "the newest kept");
+    });
+}

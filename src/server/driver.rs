@@ -178,7 +178,7 @@ impl ChannelSocketServer {
         if let Some(broker) = &self.shared.options.broker {
             broker.publish(&super::broker::ClusterPush {
                 target: super::broker::PushTarget::Uid(uid.clone()),
-                event: Event::reserved(crate::event::ids::CLOSE, None),
+                event: Arc::new(Event::reserved(crate::event::ids::CLOSE, None)),
                 flush: true,
             });
         }

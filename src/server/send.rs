@@ -140,7 +140,8 @@ impl ChannelSocketServer {
 
     /// Delivers a push another node published to this node's clients.
     pub(crate) fn deliver_remote(&self, push: ClusterPush) {
-        let mut checked = self.checked_for_ws(push.event);
+        let mut checked = CheckedPush::shared(push.event);
+        let _ = checked.check(&*self.shared.packer, Transport::Ws);
         let result = match push.target {
             PushTarget::Uid(uid) => push_uid(&uid)
                 .and_then(|uid| self.send_here(&uid, &mut checked, push.flush))
@@ -222,7 +223,7 @@ impl ChannelSocketServer {
         if let Some(broker) = &self.shared.options.broker {
             broker.publish(&ClusterPush {
                 target,
-                event: checked.event().clone(),
+                event: checked.shared_event().clone(),
                 flush,
             });
         }

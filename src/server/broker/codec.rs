@@ -89,7 +89,7 @@ pub fn decode_push(text: &str) -> Result<ClusterPush, CodecError> {
     let flush = matches!(map.get(&key("flush?")), Some(Value::Bool(true)));
     Ok(ClusterPush {
         target,
-        event,
+        event: std::sync::Arc::new(event),
         flush,
     })
 }
@@ -112,7 +112,7 @@ mod tests {
         ] {
             let push = ClusterPush {
                 target,
-                event: event.clone(),
+                event: std::sync::Arc::new(event.clone()),
                 flush: true,
             };
             let text = encode_push(&push).unwrap();

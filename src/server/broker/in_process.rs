@@ -137,12 +137,16 @@ impl Broker for InProcessBroker {
 
     fn publish(&self, push: &ClusterPush) {
         self.published.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut boxes) = self.mailboxes() {
+        let mut mailed = false;
+        if let Ok(mut boxes) = self.mailboxes()
+            && boxes.wants(&push.target)
+        {
             match super::encode_push(push) {
                 Ok(encoded) => {
                     let dropped = boxes.mail(self.now(), push, &encoded);
                     drop(boxes);
                     self.count_lost(dropped);
+                    mailed = true;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "in-process broker: a push that does not encode, not mailed")
@@ -156,7 +160,7 @@ impl Broker for InProcessBroker {
                 node.deliver(push.clone());
             }
         }
-        if self.hub.mailboxes.is_some() {
+        if mailed {
             for node in others.iter().filter_map(|b| b.node()).chain(self.node()) {
                 node.mail_arrived(&push.target);
             }

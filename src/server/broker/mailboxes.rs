@@ -4,6 +4,7 @@
 //! Redis.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{ClusterPush, PushTarget};
@@ -72,6 +73,16 @@ impl Mailboxes {
             if clients.is_empty() {
                 self.by_uid.remove(uid);
             }
+        }
+    }
+
+    /// Whether any registered client may want a push for `target` (so that
+    /// a push nobody polls for is not even encoded).
+    pub(super) fn wants(&self, target: &PushTarget) -> bool {
+        match target {
+            PushTarget::Uid(uid) | PushTarget::Client { uid, .. } => self.by_uid.contains_key(uid),
+            PushTarget::Uids(uids) => uids.iter().any(|u| self.by_uid.contains_key(u)),
+            PushTarget::All => !self.by_uid.is_empty(),
         }
     }
 
@@ -146,7 +157,7 @@ pub(crate) fn decode_mail(items: Vec<String>) -> Vec<Event> {
     items
         .iter()
         .filter_map(|item| match super::decode_push(item) {
-            Ok(push) => Some(push.event),
+            Ok(push) => Some(Arc::unwrap_or_clone(push.event)),
             Err(e) => {
                 tracing::warn!(error = %e, "Ajax mail that does not read, skipped");
                 None
@@ -165,7 +176,7 @@ pub(crate) fn encode_mail(uid: &Value, client_id: &str, events: Vec<Event>) -> V
                     uid: uid.clone(),
                     client_id: client_id.to_owned(),
                 },
-                event,
+                event: Arc::new(event),
                 flush: true,
             };
             super::encode_push(&push).ok()
@@ -180,7 +191,7 @@ mod tests {
     fn push(target: PushTarget, n: i64) -> (ClusterPush, String) {
         let push = ClusterPush {
             target,
-            event: Event::from_data("t/n", &n).unwrap(),
+            event: Arc::new(Event::from_data("t/n", &n).unwrap()),
             flush: false,
         };
         let encoded = super::super::encode_push(&push).unwrap();

@@ -109,8 +109,8 @@ pub enum PushTarget {
 pub struct ClusterPush {
     /// Whom it is for.
     pub target: PushTarget,
-    /// The event.
-    pub event: Event,
+    /// The event (shared: a push is not copied to be published).
+    pub event: Arc<Event>,
     /// Whether it skips the send-buffer window.
     pub flush: bool,
 }

@@ -56,14 +56,20 @@ pub(crate) struct CheckedPush {
 impl CheckedPush {
     /// An event not checked yet.
     pub(crate) fn new(event: Event) -> Self {
+        Self::shared(Arc::new(event))
+    }
+
+    /// An event not checked yet, shared with others (a push from another
+    /// node, not copied).
+    pub(crate) fn shared(event: Arc<Event>) -> Self {
         Self {
-            event: Arc::new(event),
+            event,
             sizes: [None, None],
         }
     }
 
-    /// The event.
-    pub(crate) fn event(&self) -> &Event {
+    /// The event, to share.
+    pub(crate) fn shared_event(&self) -> &Arc<Event> {
         &self.event
     }
 

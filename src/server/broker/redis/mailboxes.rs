@@ -3,9 +3,9 @@
 //! the users), and each client's mailbox (`{ns}:mail:…`, a list of encoded
 //! pushes, with its byte count beside it).
 //!
-//! The publisher puts a batch's pushes in the mailboxes by one script, in
-//! the same round trip as, and before, the stream entry that carries them:
-//! a node that reads the entry finds the mail there. The script skips
+//! The publisher puts a batch's pushes in the mailboxes and then writes
+//! the batch's stream entry, in one script (the pushes' bytes go once): a
+//! node that reads the entry finds the mail there. The script skips
 //! pushes whose sequence number it has mailed already (a batch published
 //! again after a lost answer), so mail is put once.
 
@@ -22,59 +22,85 @@ use crate::server::broker::mailboxes::{decode_mail, encode_mail};
 use crate::server::broker::{BrokerFuture, ClusterPush, MailboxError, PushTarget};
 use crate::value::Value;
 
-/// Puts pushes in the mailboxes of their targets' registered clients.
-/// ARGV: namespace, node, max bytes, ttl ms, then per push: its sequence
-/// number, the encoded push, the kind (`uids`, `all`, `client`), the
-/// client id (for `client`), the number of users, the users. Returns
+/// Publishes a batch: puts its pushes in the mailboxes of their targets'
+/// registered clients, then adds the batch's entry to the stream. KEYS:
+/// the stream. ARGV: namespace, node, mailbox bound (bytes), ttl (ms),
+/// stream length, the entry's framed items, and what to mail: per push,
+/// as fields `{length}:{text}`, its sequence number, the kind (`uids`,
+/// `all`, `client`), where its text starts in the items and its length,
+/// the client id (for `client`), the number of users, the users. When the
+/// cluster has no Ajax client, nothing is read but one count. Returns
 /// `{mailed, dropped}`.
-const MAIL_SCRIPT: &str = r"
+const PUBLISH_SCRIPT: &str = r"
 local ns, node = ARGV[1], ARGV[2]
 local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-local seqkey = ns .. ':mail-seq:' .. node
-local last = tonumber(redis.call('GET', seqkey) or '-1')
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local mailed, lost, top = 0, 0, last
-local i = 5
-while i <= #ARGV do
-  local seq, item, kind, client = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local n = tonumber(ARGV[i + 4])
-  local uids = {}
-  for j = 1, n do uids[j] = ARGV[i + 4 + j] end
-  i = i + 5 + n
-  if seq > last then
-    if seq > top then top = seq end
-    if kind == 'all' then uids = redis.call('SMEMBERS', ns .. ':ajax-uids') end
-    for _, uid in ipairs(uids) do
-      local reg = ns .. ':ajax:' .. uid
-      redis.call('ZREMRANGEBYSCORE', reg, '-inf', now)
-      local clients = {}
-      if kind == 'client' then
-        if redis.call('ZSCORE', reg, client) then clients = {client} end
-      else
-        clients = redis.call('ZRANGE', reg, 0, -1)
-      end
-      if redis.call('EXISTS', reg) == 0 then redis.call('SREM', ns .. ':ajax-uids', uid) end
-      for _, c in ipairs(clients) do
-        local box = ns .. ':mail:' .. #uid .. ':' .. uid .. c
-        local size = ns .. ':mailbytes:' .. #uid .. ':' .. uid .. c
-        redis.call('RPUSH', box, item)
-        local bytes = redis.call('INCRBY', size, #item)
-        while bytes > max do
-          local old = redis.call('LPOP', box)
-          if not old then break end
-          bytes = redis.call('INCRBY', size, -#old)
-          lost = lost + 1
+local items, meta = ARGV[6], ARGV[7]
+local users = ns .. ':ajax-uids'
+local mailed, lost = 0, 0
+if #meta > 0 and redis.call('SCARD', users) > 0 then
+  local p = 1
+  local function field()
+    local colon = string.find(meta, ':', p, true)
+    local n = tonumber(string.sub(meta, p, colon - 1))
+    local v = string.sub(meta, colon + 1, colon + n)
+    p = colon + n + 1
+    return v
+  end
+  local seqkey = ns .. ':mail-seq:' .. node
+  local last = tonumber(redis.call('GET', seqkey) or '-1')
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local top = last
+  while p <= #meta do
+    local seq, kind = tonumber(field()), field()
+    local start, len = tonumber(field()), tonumber(field())
+    local client, n = field(), tonumber(field())
+    local uids = {}
+    for j = 1, n do uids[j] = field() end
+    if seq > last then
+      if seq > top then top = seq end
+      local item = string.sub(items, start + 1, start + len)
+      if kind == 'all' then uids = redis.call('SMEMBERS', users) end
+      for _, uid in ipairs(uids) do
+        if kind == 'all' or redis.call('SISMEMBER', users, uid) == 1 then
+          local reg = ns .. ':ajax:' .. uid
+          redis.call('ZREMRANGEBYSCORE', reg, '-inf', now)
+          local clients = {}
+          if kind == 'client' then
+            if redis.call('ZSCORE', reg, client) then clients = {client} end
+          else
+            clients = redis.call('ZRANGE', reg, 0, -1)
+          end
+          if redis.call('EXISTS', reg) == 0 then redis.call('SREM', users, uid) end
+          for _, c in ipairs(clients) do
+            local box = ns .. ':mail:' .. #uid .. ':' .. uid .. c
+            local size = ns .. ':mailbytes:' .. #uid .. ':' .. uid .. c
+            redis.call('RPUSH', box, item)
+            local bytes = redis.call('INCRBY', size, #item)
+            while bytes > max do
+              local old = redis.call('LPOP', box)
+              if not old then break end
+              bytes = redis.call('INCRBY', size, -#old)
+              lost = lost + 1
+            end
+            redis.call('PEXPIRE', box, ttl)
+            redis.call('PEXPIRE', size, ttl)
+            mailed = mailed + 1
+          end
         end
-        redis.call('PEXPIRE', box, ttl)
-        redis.call('PEXPIRE', size, ttl)
-        mailed = mailed + 1
       end
     end
   end
+  if top > last then redis.call('SET', seqkey, top, 'PX', 86400000) end
 end
-if top > last then redis.call('SET', seqkey, top, 'PX', 86400000) end
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '*', 'o', node, 'd', items)
 return {mailed, lost}";
+
+/// Loads the publish script into Redis's script cache; answers its digest
+/// (for `EVALSHA`: the script's text then goes once per connection).
+pub(super) fn load_publish_script() -> redis::Cmd {
+    redis::cmd("SCRIPT").arg("LOAD").arg(PUBLISH_SCRIPT).take()
+}
 
 /// Registers a client until now + ttl; KEYS: its user's set, the users;
 /// ARGV: client, ttl ms, uid. Returns 1 when it was registered already.
@@ -119,7 +145,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return lost";
 
-/// Whose mailboxes a push goes to, as the mail script reads it.
+/// Whose mailboxes a push goes to, as the publish script reads it.
 #[derive(Debug)]
 pub(super) struct MailTarget {
     kind: &'static str,
@@ -155,33 +181,54 @@ impl RedisBroker {
         }))
     }
 
-    /// The script call putting a batch's pushes in the mailboxes; `None`
-    /// when none of them has mail.
-    pub(super) fn mail_command(&self, batch: &[Outgoing]) -> Option<redis::Cmd> {
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(MAIL_SCRIPT)
-            .arg(0)
-            .arg(&self.options.namespace)
-            .arg(&self.node_id)
-            .arg(self.options.ajax_mailbox_bytes)
-            .arg(self.ajax_ttl_ms.load(Ordering::Relaxed));
-        let mut any = false;
-        for e in batch {
+    /// The script call publishing a batch (`items`, framed, each item's
+    /// text at `starts`): its pushes' Ajax mail, then its stream entry; by
+    /// the script's digest `sha` once Redis has it ([`load_publish_script`]).
+    pub(super) fn publish_command(
+        &self,
+        sha: Option<&str>,
+        batch: &[Outgoing],
+        starts: &[usize],
+        items: String,
+    ) -> redis::Cmd {
+        let mut meta = String::new();
+        let mut field = |text: &str| {
+            meta.push_str(&text.len().to_string());
+            meta.push(':');
+            meta.push_str(text);
+        };
+        for (e, start) in batch.iter().zip(starts) {
             let (Some(seq), Some(mail)) = (e.seq, &e.mail) else {
                 continue;
             };
-            any = true;
-            cmd.arg(seq)
-                .arg(&e.data[1..])
-                .arg(mail.kind)
-                .arg(&mail.client)
-                .arg(mail.uids.len())
-                .arg(&mail.uids);
+            // The push's text, after its kind's letter.
+            field(&seq.to_string());
+            field(mail.kind);
+            field(&(start + 1).to_string());
+            field(&(e.data.len() - 1).to_string());
+            field(&mail.client);
+            field(&mail.uids.len().to_string());
+            for uid in &mail.uids {
+                field(uid);
+            }
         }
-        any.then_some(cmd)
+        let mut cmd = match sha {
+            Some(sha) => redis::cmd("EVALSHA").arg(sha).take(),
+            None => redis::cmd("EVAL").arg(PUBLISH_SCRIPT).take(),
+        };
+        cmd.arg(1)
+            .arg(self.key("pushes"))
+            .arg(&self.options.namespace)
+            .arg(&self.node_id)
+            .arg(self.options.ajax_mailbox_bytes)
+            .arg(self.ajax_ttl_ms.load(Ordering::Relaxed))
+            .arg(self.options.stream_len)
+            .arg(items)
+            .arg(meta);
+        cmd
     }
 
-    /// The mail script answered (`reply`): counts what it dropped, and
+    /// The publish script answered (`reply`): counts what it dropped, and
     /// wakes this node's polls for the mailed pushes.
     pub(super) fn mailed(
         &self,

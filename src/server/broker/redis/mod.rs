@@ -394,6 +394,8 @@ async fn publisher(
     runtime: Arc<dyn Runtime>,
 ) {
     let mut link = Link::new(Duration::from_secs(5));
+    // The publish script's digest on this connection, once loaded.
+    let mut script_sha: Option<String> = None;
     loop {
         let Some(b) = broker.upgrade() else { return };
         let listener = b.outbox_ready.listen();
@@ -410,24 +412,33 @@ async fn publisher(
         }
         // The batch as one stream entry: far fewer entries for Redis to
         // keep and for every node to read.
-        let items = frame_items(batch.iter().map(|e| (e.seq, e.data.as_str())));
+        let (items, starts) = frame_items(batch.iter().map(|e| (e.seq, e.data.as_str())));
         let mut pipe = redis::pipe();
-        // The Ajax mail first: a node that reads the entry finds it there.
-        let mailing = b.mail_command(&batch);
-        if let Some(cmd) = &mailing {
-            pipe.add_command(cmd.clone());
+        let mailing = b.options.shared_ajax;
+        if link.conn.is_none() {
+            script_sha = None; // a new connection: perhaps a new Redis
         }
-        pipe.cmd("XADD")
-            .arg(b.key("pushes"))
-            .arg("MAXLEN")
-            .arg("~")
-            .arg(b.options.stream_len)
-            .arg("*")
-            .arg("o")
-            .arg(&b.node_id)
-            .arg("d")
-            .arg(items)
-            .ignore();
+        let loading = mailing && script_sha.is_none();
+        if loading {
+            pipe.add_command(mailboxes::load_publish_script());
+        }
+        if mailing {
+            // One script puts the Ajax mail, then writes the entry: a node
+            // that reads the entry finds the mail there.
+            pipe.add_command(b.publish_command(script_sha.as_deref(), &batch, &starts, items));
+        } else {
+            pipe.cmd("XADD")
+                .arg(b.key("pushes"))
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(b.options.stream_len)
+                .arg("*")
+                .arg("o")
+                .arg(&b.node_id)
+                .arg("d")
+                .arg(items)
+                .ignore();
+        }
         let sent = match link.get(&b).await {
             Ok(c) => pipe.query_async::<Vec<redis::Value>>(c).await,
             Err(e) => Err(e),
@@ -449,8 +460,13 @@ async fn publisher(
                 }
                 drop(outbox);
                 b.published.fetch_add(pushes, Ordering::Relaxed);
-                if mailing.is_some() {
-                    b.mailed(replies.first(), &batch, &node);
+                if loading {
+                    script_sha = replies
+                        .first()
+                        .and_then(|v| redis::from_redis_value(v.clone()).ok());
+                }
+                if mailing {
+                    b.mailed(replies.get(usize::from(loading)), &batch, &node);
                 }
             }
             Err(e) => {
@@ -616,8 +632,11 @@ fn sequence(last_seq: &mut HashMap<String, u64>, origin: &str, seq: u64) -> Sequ
 
 /// Items in one stream entry: each `{seq}:{len}:{item}`, `seq` empty for
 /// an item that is not a push.
-fn frame_items<'a>(items: impl Iterator<Item = (Option<u64>, &'a str)>) -> String {
+///
+/// Returns the text, and where each item starts in it.
+fn frame_items<'a>(items: impl Iterator<Item = (Option<u64>, &'a str)>) -> (String, Vec<usize>) {
     let mut out = String::new();
+    let mut starts = Vec::new();
     for (seq, item) in items {
         if let Some(seq) = seq {
             out.push_str(&seq.to_string());
@@ -625,9 +644,10 @@ fn frame_items<'a>(items: impl Iterator<Item = (Option<u64>, &'a str)>) -> Strin
         out.push(':');
         out.push_str(&item.len().to_string());
         out.push(':');
+        starts.push(out.len());
         out.push_str(item);
     }
-    out
+    (out, starts)
 }
 
 /// Reads what [`frame_items`] wrote; also says whether something that did
@@ -976,7 +996,7 @@ mod tests {
     #[test]
     fn items_round_trip_and_bad_ones_stop_the_reading() {
         let items = [(Some(7), "P{:a 1}"), (None, "U"), (Some(8), "P:x:é")];
-        let text = frame_items(items.iter().copied());
+        let (text, _) = frame_items(items.iter().copied());
         assert_eq!(read_items(&text), (items.to_vec(), false));
         for bad in [
             "7",
