@@ -325,7 +325,7 @@ fn a_full_ajax_mailbox_drops_the_oldest_and_counts_them() {
     let redis = RedisServer::start();
     smol::block_on(async {
         let small = |_| {
-            RedisBroker::new(&redis.url(), options("full").ajax_mailbox_bytes(400)).expect("a URL")
+            RedisBroker::new(&redis.url(), options("full").ajax_mailbox_bytes(100)).expect("a URL")
                 as Arc<dyn Broker>
         };
         let nodes = cluster((0..2).map(small).collect()).await;

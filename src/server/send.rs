@@ -106,7 +106,8 @@ impl ChannelSocketServer {
     ///
     /// Returns whether the user has a client with that id on this node
     /// (with a broker, the push also goes to the other nodes, where the
-    /// client may be).
+    /// client may be; with one that shares Ajax clients, an Ajax client's
+    /// push goes by its mailbox and is not counted here).
     ///
     /// # Errors
     /// As [`send`](Self::send).

@@ -26,6 +26,16 @@ use crate::event::Event;
 use crate::packer::Packed;
 use crate::value::Value;
 
+/// What taking a client's mail for its held poll came to.
+enum Taken {
+    /// The poll is out of the core: answer it with these.
+    Answered(Vec<Event>),
+    /// There was mail, but the core had answered the poll: it went back.
+    PutBack,
+    /// No mail (or the mailbox was unreachable): the poll waits.
+    Nothing,
+}
+
 /// Margin added to a registration past the poll timeout and the grace.
 const REGISTRATION_MARGIN: Duration = Duration::from_secs(5);
 
@@ -184,22 +194,15 @@ impl ChannelSocketServer {
             server.poll_gone(conn, &guard_uid, &guard_client);
         }));
         let answer = loop {
-            match broker.take_mail(&uid, &client_id).await {
-                Ok(mail) if !mail.is_empty() => {
-                    if self.answer_with_mail(&uid, &client_id, conn) {
-                        guard.0 = None;
-                        self.forget(conn);
-                        return GetResponse::Respond(self.mail_response(mail));
-                    }
-                    // Answered meanwhile (timeout, a newer poll): the mail
-                    // goes back for the next poll.
-                    if let Err(e) = broker.put_back_mail(&uid, &client_id, mail).await {
-                        tracing::warn!(error = %e, "Ajax mail lost: it could not be put back");
-                    }
-                    break rx.recv().await;
+            match self.take_for_poll(&broker, &uid, &client_id, conn).await {
+                Taken::Answered(mail) => {
+                    guard.0 = None;
+                    self.forget(conn);
+                    return GetResponse::Respond(self.mail_response(mail));
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "Ajax mailbox unreachable; the poll waits"),
+                // The core answered the poll meanwhile: that answer goes.
+                Taken::PutBack => break rx.recv().await,
+                Taken::Nothing => {}
             }
             match select(Box::pin(rx.recv()), Box::pin(slot.woken.recv())).await {
                 Either::Left((answer, _)) => break answer,
@@ -213,6 +216,66 @@ impl ChannelSocketServer {
             Ok(Some(body)) => body_response(&body),
             _ => text_response(503, "Connection closed by the server"),
         })
+    }
+
+    /// Takes the client's mail for its held poll `conn`, in a task of its
+    /// own: should the poll's request go away while Redis answers, the task
+    /// still ends, and puts the mail back.
+    async fn take_for_poll(
+        &self,
+        broker: &Arc<dyn Broker>,
+        uid: &Value,
+        client_id: &Arc<str>,
+        conn: ConnId,
+    ) -> Taken {
+        let (tx, rx) = async_channel::bounded(1);
+        let (server, broker) = (self.clone(), broker.clone());
+        let (uid, client_id) = (uid.clone(), client_id.clone());
+        self.shared.runtime.spawn(Box::pin(async move {
+            let mail = match broker.take_mail(&uid, &client_id).await {
+                Ok(mail) if !mail.is_empty() => mail,
+                Ok(_) => return drop(tx.try_send(Taken::Nothing)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Ajax mailbox unreachable; the poll waits");
+                    return drop(tx.try_send(Taken::Nothing));
+                }
+            };
+            if server.answer_with_mail(&uid, &client_id, conn) {
+                match tx.try_send(Taken::Answered(mail)) {
+                    Ok(()) => {}
+                    // The poll's request went away meanwhile.
+                    Err(e) => {
+                        if let Taken::Answered(mail) = e.into_inner() {
+                            server.put_back(&*broker, &uid, &client_id, mail).await;
+                        }
+                    }
+                }
+            } else {
+                // Answered by the core meanwhile (its timeout, a newer poll).
+                server.put_back(&*broker, &uid, &client_id, mail).await;
+                let _ = tx.try_send(Taken::PutBack);
+            }
+        }));
+        rx.recv().await.unwrap_or(Taken::Nothing)
+    }
+
+    /// Puts mail taken for a poll that cannot have it back at the front of
+    /// the client's mailbox, and wakes the client's polls held here (a newer
+    /// poll may be waiting for it).
+    async fn put_back(
+        &self,
+        broker: &dyn Broker,
+        uid: &Value,
+        client_id: &Arc<str>,
+        mail: Vec<Event>,
+    ) {
+        match broker.put_back_mail(uid, client_id, mail).await {
+            Ok(()) => self.shared.mail_waiters.wake(&PushTarget::Client {
+                uid: uid.clone(),
+                client_id: client_id.to_string(),
+            }),
+            Err(e) => tracing::warn!(error = %e, "Ajax mail lost: it could not be put back"),
+        }
     }
 
     /// Takes the held poll `conn` out of the core to answer it with mail;

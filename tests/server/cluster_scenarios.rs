@@ -166,10 +166,13 @@ pub async fn uidports_fire_once_per_cluster(brokers: Vec<Arc<dyn Broker>>) {
     );
 }
 
-/// Waits until `node` holds a long-poll of user `uid`.
+/// Waits until `node` holds a long-poll of user `uid` (the only requests
+/// these tests hold).
 pub async fn holds_poll(node: &ChannelSocketServer, uid: &str) {
     within("the held poll", async {
-        while !node.local_connected_uids().ajax.contains(&Value::from(uid)) {
+        while !node.local_connected_uids().ajax.contains(&Value::from(uid))
+            || node.stats().routes == 0
+        {
             smol::Timer::after(std::time::Duration::from_millis(2)).await;
         }
     })
@@ -245,6 +248,21 @@ pub async fn ajax_on_any_node(brokers: Vec<Arc<dyn Broker>>) {
         on_a.text()
     );
     assert!(on_a.text().contains("[:test/news 11]"), "{}", on_a.text());
+    // close_uid on C ends the poll held on A; the close is no mail: the
+    // next poll, on B, gets the next push and nothing else.
+    let held_on_a = poll(a.addr);
+    holds_poll(&a.chsk, "ajx").await;
+    c.chsk.close_uid(&Value::from("ajx"));
+    let closed = within("the close on A's poll", held_on_a).await;
+    assert_eq!(closed.status, 503, "{}", closed.text());
+    let held_on_b = poll(b.addr);
+    holds_poll(&b.chsk, "ajx").await;
+    a.chsk
+        .send(&Value::from("ajx"), news(12), SendOptions { flush: true })
+        .expect("packs");
+    let after = within("the push after the close", held_on_b).await;
+    assert!(after.text().contains("[:test/news 12]"), "{}", after.text());
+    assert!(!after.text().contains("chsk/close"), "{}", after.text());
     for node in &nodes {
         let stats = node.chsk.broker_stats().expect("a broker");
         assert_eq!(stats.lost, 0);

@@ -31,6 +31,15 @@ fn key(name: &str) -> Value {
 /// # Errors
 /// [`CodecError::Pack`] when the event has no EDN form.
 pub fn encode_push(push: &ClusterPush) -> Result<String, CodecError> {
+    Ok(encode_push_with_event(push)?.0)
+}
+
+/// Where the event's own text starts in an encoded push (`{:ev ` first).
+pub(crate) const EVENT_START: usize = 5;
+
+/// [`encode_push`], and the length of the event's own EDN text, which
+/// starts at [`EVENT_START`] (an Ajax mailbox keeps the event alone).
+pub(crate) fn encode_push_with_event(push: &ClusterPush) -> Result<(String, usize), CodecError> {
     let to = match &push.target {
         PushTarget::Uid(uid) => Value::vector(vec![key("uid"), uid.clone()]),
         PushTarget::Uids(uids) => Value::vector(vec![key("uids"), Value::vector(uids.clone())]),
@@ -41,12 +50,31 @@ pub fn encode_push(push: &ClusterPush) -> Result<String, CodecError> {
             Value::from(client_id.as_str()),
         ]),
     };
-    let map = Value::map([
-        (key("to"), to),
-        (key("ev"), push.event.to_value()),
-        (key("flush?"), Value::Bool(push.flush)),
-    ]);
-    Ok(edn::to_string(&map)?)
+    let event = edn::to_string(&push.event.to_value())?;
+    let text = format!(
+        "{{:ev {event} :flush? {} :to {}}}",
+        push.flush,
+        edn::to_string(&to)?
+    );
+    debug_assert_eq!(&text[EVENT_START..EVENT_START + event.len()], event);
+    Ok((text, event.len()))
+}
+
+/// An event as an Ajax mailbox keeps it: its EDN text.
+///
+/// # Errors
+/// [`CodecError::Pack`] when the event has no EDN form.
+pub(crate) fn encode_event(event: &Event) -> Result<String, CodecError> {
+    Ok(edn::to_string(&event.to_value())?)
+}
+
+/// Reads an event written by [`encode_event`] (with the EDN reader's bounds).
+///
+/// # Errors
+/// [`CodecError`] when it is not an event's EDN.
+pub(crate) fn decode_event(text: &str) -> Result<Event, CodecError> {
+    let value = edn::from_str(text)?;
+    Event::from_value(value).map_err(|_| CodecError::Shape("an invalid event"))
 }
 
 /// Reads a push written by [`encode_push`].

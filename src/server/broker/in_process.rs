@@ -138,12 +138,14 @@ impl Broker for InProcessBroker {
     fn publish(&self, push: &ClusterPush) {
         self.published.fetch_add(1, Ordering::Relaxed);
         let mut mailed = false;
+        // A close command closes polls; it is not mail.
         if let Ok(mut boxes) = self.mailboxes()
+            && !push.event.is(ids::CLOSE)
             && boxes.wants(&push.target)
         {
-            match super::encode_push(push) {
+            match super::codec::encode_event(&push.event) {
                 Ok(encoded) => {
-                    let dropped = boxes.mail(self.now(), push, &encoded);
+                    let dropped = boxes.mail(self.now(), &push.target, &encoded);
                     drop(boxes);
                     self.count_lost(dropped);
                     mailed = true;
@@ -189,7 +191,7 @@ impl Broker for InProcessBroker {
     }
 
     fn put_back_mail(&self, uid: &Value, client_id: &str, events: Vec<Event>) -> BrokerFuture<()> {
-        let encoded = encode_mail(uid, client_id, events);
+        let encoded = encode_mail(&events);
         let dropped = self
             .mailboxes()
             .map(|mut b| b.put_back(uid, client_id, encoded));

@@ -4,10 +4,9 @@
 //! Redis.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{ClusterPush, PushTarget};
+use super::PushTarget;
 use crate::event::Event;
 use crate::value::Value;
 
@@ -26,13 +25,19 @@ struct Mailbox {
 pub(super) struct Mailboxes {
     by_uid: HashMap<Value, HashMap<String, Mailbox>>,
     max_bytes: usize,
+    /// Registrations so far: every [`SWEEP_EVERY`] they sweep every user.
+    registrations: u64,
 }
+
+/// How many registrations go between two sweeps of every user's clients.
+const SWEEP_EVERY: u64 = 256;
 
 impl Mailboxes {
     pub(super) fn new(max_bytes: usize) -> Self {
         Self {
             by_uid: HashMap::new(),
             max_bytes,
+            registrations: 0,
         }
     }
 
@@ -45,6 +50,14 @@ impl Mailboxes {
         client_id: &str,
         ttl: Duration,
     ) -> bool {
+        self.registrations += 1;
+        if self.registrations.is_multiple_of(SWEEP_EVERY) {
+            // Users nobody pushes to any more would otherwise stay.
+            self.by_uid.retain(|_, clients| {
+                clients.retain(|_, m| m.until > now);
+                !clients.is_empty()
+            });
+        }
         self.expire(now, uid);
         let clients = self.by_uid.entry(uid.clone()).or_default();
         match clients.get_mut(client_id) {
@@ -86,15 +99,15 @@ impl Mailboxes {
         }
     }
 
-    /// Puts an encoded push in the mailboxes of its target's registered
+    /// Puts an encoded event in the mailboxes of `target`'s registered
     /// clients; returns how many pushes were dropped to keep the bound.
-    pub(super) fn mail(&mut self, now: Instant, push: &ClusterPush, encoded: &str) -> u64 {
-        let uids: Vec<Value> = match &push.target {
+    pub(super) fn mail(&mut self, now: Instant, target: &PushTarget, encoded: &str) -> u64 {
+        let uids: Vec<Value> = match target {
             PushTarget::Uid(uid) | PushTarget::Client { uid, .. } => vec![uid.clone()],
             PushTarget::Uids(uids) => uids.clone(),
             PushTarget::All => self.by_uid.keys().cloned().collect(),
         };
-        let only = match &push.target {
+        let only = match target {
             PushTarget::Client { client_id, .. } => Some(client_id.as_str()),
             _ => None,
         };
@@ -151,13 +164,13 @@ impl Mailboxes {
     }
 }
 
-/// The events of encoded pushes taken from a mailbox; one that does not
-/// read is skipped (and logged).
+/// The events of a mailbox's items; one that does not read is skipped
+/// (and logged).
 pub(crate) fn decode_mail(items: Vec<String>) -> Vec<Event> {
     items
         .iter()
-        .filter_map(|item| match super::decode_push(item) {
-            Ok(push) => Some(Arc::unwrap_or_clone(push.event)),
+        .filter_map(|item| match super::codec::decode_event(item) {
+            Ok(event) => Some(event),
             Err(e) => {
                 tracing::warn!(error = %e, "Ajax mail that does not read, skipped");
                 None
@@ -166,21 +179,11 @@ pub(crate) fn decode_mail(items: Vec<String>) -> Vec<Event> {
         .collect()
 }
 
-/// Events to put back in a client's mailbox, encoded as pushes to it.
-pub(crate) fn encode_mail(uid: &Value, client_id: &str, events: Vec<Event>) -> Vec<String> {
+/// Events as a mailbox keeps them (to put them back).
+pub(crate) fn encode_mail(events: &[Event]) -> Vec<String> {
     events
-        .into_iter()
-        .filter_map(|event| {
-            let push = ClusterPush {
-                target: super::PushTarget::Client {
-                    uid: uid.clone(),
-                    client_id: client_id.to_owned(),
-                },
-                event: Arc::new(event),
-                flush: true,
-            };
-            super::encode_push(&push).ok()
-        })
+        .iter()
+        .filter_map(|event| super::codec::encode_event(event).ok())
         .collect()
 }
 
@@ -188,14 +191,9 @@ pub(crate) fn encode_mail(uid: &Value, client_id: &str, events: Vec<Event>) -> V
 mod tests {
     use super::*;
 
-    fn push(target: PushTarget, n: i64) -> (ClusterPush, String) {
-        let push = ClusterPush {
-            target,
-            event: Arc::new(Event::from_data("t/n", &n).unwrap()),
-            flush: false,
-        };
-        let encoded = super::super::encode_push(&push).unwrap();
-        (push, encoded)
+    fn push(target: PushTarget, n: i64) -> (PushTarget, String) {
+        let encoded = super::super::codec::encode_event(&Event::from_data("t/n", &n).unwrap());
+        (target, encoded.unwrap())
     }
 
     #[test]
@@ -230,7 +228,7 @@ mod tests {
     #[test]
     fn registrations_expire_and_the_bound_drops_the_oldest() {
         let t0 = Instant::now();
-        let mut boxes = Mailboxes::new(100);
+        let mut boxes = Mailboxes::new(40);
         let bob = Value::from("bob");
         boxes.register(t0, &bob, "tab", Duration::from_secs(1));
         let mut dropped = 0;

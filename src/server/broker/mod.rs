@@ -42,8 +42,18 @@
 //!   its mailbox, as a single node forgets it after its grace period.
 //! * If a long-poll ends (the client went away, or its timeout) in the
 //!   instant after its node took the client's mail, the mail is put back
-//!   at the front of the mailbox; a poll held meanwhile on another node
-//!   could take later pushes first.
+//!   at the front of the mailbox and the client's polls on that node are
+//!   woken; a poll held meanwhile on another node takes it at its next wake
+//!   or the client's next poll, and could take later pushes first.
+//! * The mail taken for a poll whose answer cannot be written (the client's
+//!   connection died after the answer was made) is lost with it, as with a
+//!   single node; a take whose reply from the broker is lost (Redis slower
+//!   than its 2 s response timeout) loses that mail, logged.
+//! * With a broker that shares Ajax clients, a push counts and reaches this
+//!   node's WebSocket clients only: what [`send`](super::ChannelSocketServer::send)
+//!   and [`send_to_client`](super::ChannelSocketServer::send_to_client)
+//!   return says nothing of Ajax clients, whose pushes go by their
+//!   mailboxes.
 //! * A WebSocket client that reconnects to another node within its grace
 //!   period gets the pushes sent from then on; those the node it left held
 //!   for it meanwhile are dropped when its grace ends there, counted in

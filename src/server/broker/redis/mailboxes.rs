@@ -18,6 +18,7 @@ use redis::aio::MultiplexedConnection;
 use super::{ClusterNode, Outgoing, RedisBroker, lock};
 use crate::edn;
 use crate::event::Event;
+use crate::server::broker::codec::EVENT_START;
 use crate::server::broker::mailboxes::{decode_mail, encode_mail};
 use crate::server::broker::{BrokerFuture, ClusterPush, MailboxError, PushTarget};
 use crate::value::Value;
@@ -104,11 +105,13 @@ pub(super) fn load_publish_script() -> redis::Cmd {
 
 /// Registers a client until now + ttl; KEYS: its user's set, the users;
 /// ARGV: client, ttl ms, uid. Returns 1 when it was registered already.
-/// Drops from the users a couple of random ones registered no longer.
+/// Drops the user's clients registered no longer, and from the users a
+/// couple of random ones registered no longer.
 const REGISTER_SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ttl)
@@ -150,6 +153,8 @@ return lost";
 pub(super) struct MailTarget {
     kind: &'static str,
     client: String,
+    /// The length of the event's text in the encoded push.
+    event_len: usize,
     uids: Vec<String>,
     /// For waking this node's polls once mailed.
     target: PushTarget,
@@ -161,8 +166,13 @@ fn uid_text(uid: &Value) -> String {
 
 impl RedisBroker {
     /// The mail of a push, when Ajax clients are shared.
-    pub(super) fn mail_target(&self, push: &ClusterPush) -> Option<Arc<MailTarget>> {
-        if !self.options.shared_ajax {
+    pub(super) fn mail_target(
+        &self,
+        push: &ClusterPush,
+        event_len: usize,
+    ) -> Option<Arc<MailTarget>> {
+        // A close command closes polls; it is not mail.
+        if !self.options.shared_ajax || push.event.is(crate::event::ids::CLOSE) {
             return None;
         }
         let (kind, client, uids) = match &push.target {
@@ -176,6 +186,7 @@ impl RedisBroker {
         Some(Arc::new(MailTarget {
             kind,
             client,
+            event_len,
             uids,
             target: push.target.clone(),
         }))
@@ -201,11 +212,11 @@ impl RedisBroker {
             let (Some(seq), Some(mail)) = (e.seq, &e.mail) else {
                 continue;
             };
-            // The push's text, after its kind's letter.
+            // The event's own text in the push's, after its kind's letter.
             field(&seq.to_string());
             field(mail.kind);
-            field(&(start + 1).to_string());
-            field(&(e.data.len() - 1).to_string());
+            field(&(start + 1 + EVENT_START).to_string());
+            field(&mail.event_len.to_string());
             field(&mail.client);
             field(&mail.uids.len().to_string());
             for uid in &mail.uids {
@@ -354,7 +365,7 @@ impl RedisBroker {
             .arg(size)
             .arg(self.options.ajax_mailbox_bytes)
             .arg(self.ajax_ttl_ms.load(Ordering::Relaxed))
-            .arg(encode_mail(uid, client_id, events));
+            .arg(encode_mail(&events));
         let call = self.mail_call::<u64>(cmd, false);
         let lost = self.lost.clone();
         Box::pin(async move {

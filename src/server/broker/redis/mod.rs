@@ -44,7 +44,15 @@
 //!   retries with its backoff). A Redis restarted without persistence has
 //!   forgotten the registrations and mailboxes: each Ajax client then gets
 //!   a new handshake, as from a restarted server, and the pushes mailed to
-//!   it before are gone with Redis's memory.
+//!   it before are gone with Redis's memory. Keys are built from the user
+//!   id's EDN text: a user id holding a map or a set must be built in the
+//!   same order everywhere (their EDN follows insertion order). A broadcast
+//!   mails every registered Ajax client in one script: Redis does nothing
+//!   else meanwhile (about a microsecond per client).
+//!
+//! Needs Redis 5 or later (scripts that read the time before writing), one
+//! server or a primary with replicas; Redis Cluster is not supported (the
+//! scripts build key names).
 //! * **Order, once**: the pushes of one node reach each client in the order
 //!   that node sent them, and once: a batch published again (its node did
 //!   not hear Redis's answer) is recognised by its sequence numbers.
@@ -61,7 +69,7 @@ use redis::AsyncConnectionConfig;
 use redis::aio::MultiplexedConnection;
 use redis::streams::StreamReadReply;
 
-use super::codec::{decode_push, encode_push};
+use super::codec::decode_push;
 use super::{AJAX_MAILBOX_BYTES, Broker, BrokerFuture, BrokerStats, ClusterNode, ClusterPush};
 use mailboxes::MailTarget;
 
@@ -903,8 +911,8 @@ impl Broker for RedisBroker {
     }
 
     fn publish(&self, push: &ClusterPush) {
-        match encode_push(push) {
-            Ok(text) => self.enqueue("P", text, self.mail_target(push)),
+        match super::codec::encode_push_with_event(push) {
+            Ok((text, event_len)) => self.enqueue("P", text, self.mail_target(push, event_len)),
             Err(e) => {
                 tracing::warn!(error = %e, "redis broker: a push that does not encode, not published")
             }
