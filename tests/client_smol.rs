@@ -412,6 +412,26 @@ async fn survives_a_server_restart(chsk_type: ChskType) {
     client.disconnect();
 }
 
+/// A kept-alive Ajax connection that the server (or a balancer's idle
+/// timeout) closed is retried once on a new connection, as browsers do:
+/// the send right after the cut is answered, not failed.
+#[test]
+fn ajax_retries_a_kept_connection_the_server_closed() {
+    smol::block_on(async {
+        let server = echo_server(|o| o).await;
+        let proxy = Proxy::start(server.addr).await;
+        let (client, events) = make_client(options(proxy.addr, ChskType::Ajax));
+        let mut rec = Recorder::new(events);
+        client.connect();
+        rec.opened().await;
+        for x in 1..=3 {
+            echo_once(&client, x).await;
+            proxy.drop_connections();
+        }
+        client.disconnect();
+    });
+}
+
 #[test]
 fn ws_survives_a_server_restart() {
     smol::block_on(survives_a_server_restart(ChskType::Ws));

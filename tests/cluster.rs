@@ -8,6 +8,8 @@
 mod cluster_scenarios;
 #[path = "server/harness.rs"]
 mod harness;
+#[path = "server/proxy.rs"]
+mod proxy;
 
 use std::sync::Arc;
 
@@ -53,4 +55,11 @@ fn ajax_on_any_node_on_the_in_process_broker() {
 #[test]
 fn a_websocket_moving_node_on_the_in_process_broker() {
     smol::block_on(a_websocket_moving_node_counts_what_it_left(in_process(2)));
+}
+
+#[test]
+fn a_rust_ajax_client_behind_a_round_robin_balancer_on_the_in_process_broker() {
+    smol::block_on(a_rust_ajax_client_behind_a_round_robin_balancer(
+        in_process(3),
+    ));
 }

@@ -64,6 +64,14 @@ fn a_websocket_moving_node_on_redis() {
 }
 
 #[test]
+fn a_rust_ajax_client_behind_a_round_robin_balancer_on_redis() {
+    let redis = RedisServer::start();
+    smol::block_on(a_rust_ajax_client_behind_a_round_robin_balancer(brokers(
+        &redis, "balancer", 3,
+    )));
+}
+
+#[test]
 fn uidports_once_per_cluster_on_redis() {
     let redis = RedisServer::start();
     smol::block_on(uidports_fire_once_per_cluster(brokers(

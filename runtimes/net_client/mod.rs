@@ -198,16 +198,34 @@ impl<N: Net> NetTransport<N> {
         // HTTP/1.1 to an origin server: the request target in origin-form.
         let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         parts.uri = target.parse().map_err(|e| network(&e))?;
-        let mut conn = match self.take_idle(&origin) {
-            Some(c) => c,
-            None => self.open_http(origin).await?,
+        let body = Bytes::from(body);
+        let request_again = |parts: &http::request::Parts| {
+            let mut req = hyper::Request::new(Full::new(body.clone()));
+            *req.method_mut() = parts.method.clone();
+            *req.uri_mut() = parts.uri.clone();
+            *req.version_mut() = parts.version;
+            *req.headers_mut() = parts.headers.clone();
+            req
         };
-        let req = hyper::Request::from_parts(parts, Full::new(Bytes::from(body)));
-        let resp = conn
-            .sender
-            .send_request(req)
-            .await
-            .map_err(|e| network(&e))?;
+        let (mut conn, reused) = match self.take_idle(&origin) {
+            Some(c) => (c, true),
+            None => (self.open_http(origin.clone()).await?, false),
+        };
+        let resp = match conn.sender.send_request(request_again(&parts)).await {
+            Ok(resp) => resp,
+            // A kept connection the server or a balancer had closed (its
+            // idle timeout) fails before any answer: once more on a new
+            // connection, as browsers do.
+            Err(e) if reused => {
+                tracing::debug!(error = %e, "a kept HTTP connection failed; retrying on a new one");
+                conn = self.open_http(origin).await?;
+                conn.sender
+                    .send_request(request_again(&parts))
+                    .await
+                    .map_err(|e| network(&e))?
+            }
+            Err(e) => return Err(network(&e)),
+        };
         let status = resp.status().as_u16();
         let max = request.max_response_size;
         let body = match Limited::new(resp.into_body(), max).collect().await {

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::harness::*;
 use sente::server::broker::Broker;
@@ -302,4 +303,73 @@ pub async fn a_websocket_moving_node_counts_what_it_left(brokers: Vec<Arc<dyn Br
     })
     .await;
     assert_eq!(b.chsk.stats().pushes_dropped, 0);
+}
+
+/// The native Rust client on Ajax behind a balancer that sends each new
+/// connection to the next node: its handshake, polls and POSTs land on
+/// different nodes, and its connections are cut midway. Each echo is
+/// answered and each push arrives once, in order, with one handshake.
+pub async fn a_rust_ajax_client_behind_a_round_robin_balancer(brokers: Vec<Arc<dyn Broker>>) {
+    use sente::client::{ChannelSocketClient, ChskType};
+    let nodes = cluster(brokers).await;
+    let lb = super::proxy::Proxy::round_robin(nodes.iter().map(|n| n.addr).collect()).await;
+    let (client, events) = ChannelSocketClient::builder(&format!("http://{}/chsk", lb.addr))
+        .expect("a URL")
+        .chsk_type(ChskType::Ajax)
+        .client_id("rr")
+        .build()
+        .expect("a client");
+    client.connect();
+    let mut handshakes = 0;
+    let next = |id: &'static str| {
+        let events = events.clone();
+        async move {
+            within(id, async {
+                loop {
+                    let msg = events.recv().await.expect("the client");
+                    if msg.id().as_str() == id {
+                        return msg;
+                    }
+                }
+            })
+            .await
+        }
+    };
+    next("chsk/handshake").await;
+    handshakes += 1;
+    for n in 0..8 {
+        let push = Event::named("echo/push", Value::from(n)).expect("an id");
+        let reply = within(
+            "the echo",
+            client.send_with_reply(&push, Duration::from_secs(5)),
+        )
+        .await;
+        assert_eq!(reply, Ok(Value::keyword("ok")), "echo {n}");
+        // Pushed by the node that took the POST, taken by the node that
+        // holds the poll.
+        loop {
+            let msg = next_any(&events).await;
+            match msg.id().as_str() {
+                "chsk/handshake" => handshakes += 1,
+                "echo/pushed" => {
+                    assert_eq!(msg.data(), &Value::from(n), "once, in order");
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if n % 3 == 2 {
+            // Every connection cut: the next ones go to other nodes.
+            lb.drop_connections();
+        }
+    }
+    assert_eq!(handshakes, 1, "one handshake for the whole session");
+    assert!(lb.connections() >= 3, "spread over the nodes");
+    client.disconnect();
+}
+
+async fn next_any(events: &sente::client::ClientEvents) -> sente::client::ClientEventMsg {
+    within("a client event", events.recv())
+        .await
+        .expect("the client")
 }

@@ -1,7 +1,8 @@
 //! A loopback TCP proxy for fault injection: it can cut every connection
 //! (and refuse new ones), freeze (keep connections open, forward nothing:
 //! a silently dead peer), delay every chunk, cut a connection in the middle
-//! of a frame, and point at another server.
+//! of a frame, and point at another server; or spread the connections
+//! over several servers in turn (a load balancer without sticky sessions).
 #![allow(dead_code, unreachable_pub)]
 
 use std::net::SocketAddr;
@@ -26,7 +27,8 @@ struct Faults {
 
 pub struct Proxy {
     pub addr: SocketAddr,
-    upstream: Arc<Mutex<Option<SocketAddr>>>,
+    /// The servers new connections go to, in turn; none: refused.
+    upstream: Arc<Mutex<Vec<SocketAddr>>>,
     pipes: Arc<Mutex<Vec<smol::Task<()>>>>,
     faults: Arc<Faults>,
 }
@@ -69,16 +71,27 @@ async fn pipe(mut from: TcpStream, mut to: TcpStream, faults: Arc<Faults>, downs
 
 impl Proxy {
     pub async fn start(upstream: SocketAddr) -> Proxy {
+        Self::round_robin(vec![upstream]).await
+    }
+
+    /// A proxy sending each new connection to the next of `upstreams`.
+    pub async fn round_robin(upstreams: Vec<SocketAddr>) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let target = Arc::new(Mutex::new(Some(upstream)));
+        let target = Arc::new(Mutex::new(upstreams));
         let pipes = Arc::new(Mutex::new(Vec::new()));
         let faults = Arc::new(Faults::default());
         let (t, p, f) = (target.clone(), pipes.clone(), faults.clone());
         smol::spawn(async move {
+            let mut turn = 0usize;
             while let Ok((down, _)) = listener.accept().await {
-                let Some(up_addr) = *t.lock().unwrap() else {
-                    continue; // down: the connection is dropped at once
+                let up_addr = {
+                    let upstreams = t.lock().unwrap();
+                    if upstreams.is_empty() {
+                        continue; // down: the connection is dropped at once
+                    }
+                    turn += 1;
+                    upstreams[(turn - 1) % upstreams.len()]
                 };
                 let _ = down.set_nodelay(true);
                 f.connections.fetch_add(1, Ordering::SeqCst);
@@ -133,12 +146,12 @@ impl Proxy {
 
     /// Refuses new connections and kills the open ones.
     pub fn cut(&self) {
-        *self.upstream.lock().unwrap() = None;
+        self.upstream.lock().unwrap().clear();
         self.drop_connections();
     }
 
     pub fn restore(&self, upstream: SocketAddr) {
-        *self.upstream.lock().unwrap() = Some(upstream);
+        *self.upstream.lock().unwrap() = vec![upstream];
     }
 
     /// Connections made through the proxy so far.
