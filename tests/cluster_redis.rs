@@ -359,3 +359,64 @@ fn a_full_ajax_mailbox_drops_the_oldest_and_counts_them() {
         assert!(poll.text().contains("[:test/news 19]"), "the newest kept");
     });
 }
+
+/// What a poll takes is held for it until settled: a take whose answer was
+/// lost gives the same mail again, and an unsettled hold goes back to the
+/// mailbox for the next poll, in order.
+#[test]
+fn ajax_mail_is_held_for_its_poll_until_settled() {
+    let redis = RedisServer::start();
+    smol::block_on(async {
+        let brokers = brokers(&redis, "holds", 2);
+        let broker_b = brokers[1].clone();
+        let nodes = cluster(brokers).await;
+        let (a, b) = (&nodes[0], &nodes[1]);
+        let hs = get(a.addr, "/chsk?client-id=ajx&handshake%3F=true", "").await;
+        assert!(hs.text().contains(":chsk/handshake"), "{}", hs.text());
+        for n in [1, 2] {
+            a.chsk
+                .send(&Value::from("ajx"), news(n), SendOptions { flush: true })
+                .expect("packs");
+        }
+        within("the pushes published", async {
+            while a.chsk.broker_stats().unwrap().published < 2 {
+                smol::Timer::after(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        let uid = Value::from("ajx");
+        let ids = |events: Vec<sente::Event>| -> Vec<String> {
+            events.iter().map(|e| e.to_string()).collect()
+        };
+        let first = broker_b
+            .take_mail(&uid, "ajx", "poll-1")
+            .await
+            .expect("Redis");
+        assert_eq!(ids(first), ["[:test/news 1]", "[:test/news 2]"]);
+        let again = broker_b
+            .take_mail(&uid, "ajx", "poll-1")
+            .await
+            .expect("Redis");
+        assert_eq!(
+            ids(again),
+            ["[:test/news 1]", "[:test/news 2]"],
+            "held for the poll"
+        );
+        let other = broker_b
+            .take_mail(&uid, "ajx", "poll-2")
+            .await
+            .expect("Redis");
+        assert!(other.is_empty(), "not another poll's");
+        broker_b
+            .settle_mail(&uid, "ajx", "poll-1", false)
+            .await
+            .expect("Redis");
+        let poll = get(b.addr, "/chsk?client-id=ajx", "").await;
+        let text = poll.text();
+        assert_eq!(text.matches(":test/news").count(), 2, "{text}");
+        assert!(
+            text.find("news 1") < text.find("news 2"),
+            "in order: {text}"
+        );
+    });
+}

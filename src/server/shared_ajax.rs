@@ -187,14 +187,20 @@ impl ChannelSocketServer {
             Ok(AjaxGet::Respond(body)) => return GetResponse::Respond(body_response(&body)),
             Ok(AjaxGet::Held(conn)) => conn,
         };
-        let server = self.clone();
+        // What this poll takes from the mailbox is held for it until settled.
+        let hold: Arc<str> = Arc::from(uuid::Uuid::new_v4().simple().to_string());
+        let (server, guard_broker, guard_hold) = (self.clone(), broker.clone(), hold.clone());
         let guard_uid = uid.clone();
         let guard_client = client_id.clone();
         let mut guard = DropGuard(Some(move || {
             server.poll_gone(conn, &guard_uid, &guard_client);
+            server.settle_later(&guard_broker, &guard_uid, &guard_client, &guard_hold);
         }));
         let answer = loop {
-            match self.take_for_poll(&broker, &uid, &client_id, conn).await {
+            match self
+                .take_for_poll(&broker, &uid, &client_id, conn, &hold)
+                .await
+            {
                 Taken::Answered(mail) => {
                     guard.0 = None;
                     self.forget(conn);
@@ -212,70 +218,93 @@ impl ChannelSocketServer {
         guard.0 = None;
         self.forget(conn);
         drop(slot);
+        // Whatever a take whose answer was lost held for this poll goes back.
+        self.settle_later(&broker, &uid, &client_id, &hold);
         GetResponse::Respond(match answer {
             Ok(Some(body)) => body_response(&body),
             _ => text_response(503, "Connection closed by the server"),
         })
     }
 
-    /// Takes the client's mail for its held poll `conn`, in a task of its
-    /// own: should the poll's request go away while Redis answers, the task
-    /// still ends, and puts the mail back.
+    /// Takes the client's mail for its held poll `conn` into the poll's
+    /// `hold`, in a task of its own: should the poll's request go away while
+    /// the broker answers, the task still ends, and settles the hold.
     async fn take_for_poll(
         &self,
         broker: &Arc<dyn Broker>,
         uid: &Value,
         client_id: &Arc<str>,
         conn: ConnId,
+        hold: &Arc<str>,
     ) -> Taken {
         let (tx, rx) = async_channel::bounded(1);
         let (server, broker) = (self.clone(), broker.clone());
-        let (uid, client_id) = (uid.clone(), client_id.clone());
+        let (uid, client_id, hold) = (uid.clone(), client_id.clone(), hold.clone());
         self.shared.runtime.spawn(Box::pin(async move {
-            let mail = match broker.take_mail(&uid, &client_id).await {
+            let mail = match broker.take_mail(&uid, &client_id, &hold).await {
                 Ok(mail) if !mail.is_empty() => mail,
                 Ok(_) => return drop(tx.try_send(Taken::Nothing)),
                 Err(e) => {
+                    // A take that ran but whose answer was lost left the
+                    // mail in the hold: the next take gives it again.
                     tracing::warn!(error = %e, "Ajax mailbox unreachable; the poll waits");
                     return drop(tx.try_send(Taken::Nothing));
                 }
             };
-            if server.answer_with_mail(&uid, &client_id, conn) {
-                match tx.try_send(Taken::Answered(mail)) {
-                    Ok(()) => {}
-                    // The poll's request went away meanwhile.
-                    Err(e) => {
-                        if let Taken::Answered(mail) = e.into_inner() {
-                            server.put_back(&*broker, &uid, &client_id, mail).await;
-                        }
-                    }
-                }
-            } else {
-                // Answered by the core meanwhile (its timeout, a newer poll).
-                server.put_back(&*broker, &uid, &client_id, mail).await;
+            let delivered = server.answer_with_mail(&uid, &client_id, conn) && {
+                let sent = tx.try_send(Taken::Answered(mail));
+                // Not sent: the poll's request went away meanwhile.
+                sent.is_ok()
+            };
+            server
+                .settle(&*broker, &uid, &client_id, &hold, delivered)
+                .await;
+            if !delivered {
+                // The core answered the poll meanwhile (its timeout, a newer poll).
                 let _ = tx.try_send(Taken::PutBack);
             }
         }));
         rx.recv().await.unwrap_or(Taken::Nothing)
     }
 
-    /// Puts mail taken for a poll that cannot have it back at the front of
-    /// the client's mailbox, and wakes the client's polls held here (a newer
-    /// poll may be waiting for it).
-    async fn put_back(
+    /// Settles a poll's hold: forgotten once `delivered`, else put back at
+    /// the front of the client's mailbox, and the client's polls held here
+    /// woken (a newer poll may be waiting for it).
+    async fn settle(
         &self,
         broker: &dyn Broker,
         uid: &Value,
         client_id: &Arc<str>,
-        mail: Vec<Event>,
+        hold: &str,
+        delivered: bool,
     ) {
-        match broker.put_back_mail(uid, client_id, mail).await {
+        match broker.settle_mail(uid, client_id, hold, delivered).await {
+            Ok(()) if delivered => {}
             Ok(()) => self.shared.mail_waiters.wake(&PushTarget::Client {
                 uid: uid.clone(),
                 client_id: client_id.to_string(),
             }),
-            Err(e) => tracing::warn!(error = %e, "Ajax mail lost: it could not be put back"),
+            Err(e) => tracing::warn!(error = %e,
+                "Ajax mail held for a poll not settled: it stays held until the client's registration ends"),
         }
+    }
+
+    /// [`settle`](Self::settle) a poll's hold, not delivered, in a task of
+    /// its own (the poll ended without mail, or went away).
+    fn settle_later(
+        &self,
+        broker: &Arc<dyn Broker>,
+        uid: &Value,
+        client_id: &Arc<str>,
+        hold: &Arc<str>,
+    ) {
+        let (server, broker) = (self.clone(), broker.clone());
+        let (uid, client_id, hold) = (uid.clone(), client_id.clone(), hold.clone());
+        self.shared.runtime.spawn(Box::pin(async move {
+            server
+                .settle(&*broker, &uid, &client_id, &hold, false)
+                .await;
+        }));
     }
 
     /// Takes the held poll `conn` out of the core to answer it with mail;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use std::collections::{HashMap, HashSet};
 
-use super::mailboxes::{Mailboxes, decode_mail, encode_mail};
+use super::mailboxes::{Mailboxes, decode_mail};
 use super::{AJAX_MAILBOX_BYTES, Broker, BrokerFuture, BrokerStats, ClusterNode, ClusterPush};
 use crate::event::Event;
 use crate::event::ids;
@@ -185,16 +185,21 @@ impl Broker for InProcessBroker {
         Box::pin(async move { known })
     }
 
-    fn take_mail(&self, uid: &Value, client_id: &str) -> BrokerFuture<Vec<Event>> {
-        let taken = self.mailboxes().map(|mut b| b.take(uid, client_id));
+    fn take_mail(&self, uid: &Value, client_id: &str, hold: &str) -> BrokerFuture<Vec<Event>> {
+        let taken = self.mailboxes().map(|mut b| b.take(uid, client_id, hold));
         Box::pin(async move { Ok(decode_mail(taken?)) })
     }
 
-    fn put_back_mail(&self, uid: &Value, client_id: &str, events: Vec<Event>) -> BrokerFuture<()> {
-        let encoded = encode_mail(&events);
+    fn settle_mail(
+        &self,
+        uid: &Value,
+        client_id: &str,
+        hold: &str,
+        delivered: bool,
+    ) -> BrokerFuture<()> {
         let dropped = self
             .mailboxes()
-            .map(|mut b| b.put_back(uid, client_id, encoded));
+            .map(|mut b| b.settle(uid, client_id, hold, delivered));
         if let Ok(dropped) = dropped {
             self.count_lost(dropped);
         }

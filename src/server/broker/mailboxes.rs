@@ -18,6 +18,8 @@ struct Mailbox {
     /// Encoded pushes, oldest first.
     items: VecDeque<String>,
     bytes: usize,
+    /// What each poll took and has not settled, by its hold token.
+    holds: HashMap<String, Vec<String>>,
 }
 
 /// The registered Ajax clients of a cluster, by user, with their mail.
@@ -72,6 +74,7 @@ impl Mailboxes {
                         until: now + ttl,
                         items: VecDeque::new(),
                         bytes: 0,
+                        holds: HashMap::new(),
                     },
                 );
                 false
@@ -135,18 +138,44 @@ impl Mailboxes {
         dropped
     }
 
-    /// Takes a client's mail, oldest first.
-    pub(super) fn take(&mut self, uid: &Value, client_id: &str) -> Vec<String> {
+    /// Takes a client's mail into the poll's `hold`, oldest first; returns
+    /// all the hold has (what earlier takes for the poll held too).
+    pub(super) fn take(&mut self, uid: &Value, client_id: &str, hold: &str) -> Vec<String> {
         let Some(m) = self.by_uid.get_mut(uid).and_then(|c| c.get_mut(client_id)) else {
             return Vec::new();
         };
         m.bytes = 0;
-        m.items.drain(..).collect()
+        let new: Vec<String> = m.items.drain(..).collect();
+        if new.is_empty() && !m.holds.contains_key(hold) {
+            return Vec::new();
+        }
+        let held = m.holds.entry(hold.to_owned()).or_default();
+        held.extend(new);
+        held.clone()
+    }
+
+    /// Ends a poll's hold: forgotten when `delivered`, else put back at the
+    /// front; returns how many pushes were dropped to keep the bound.
+    pub(super) fn settle(
+        &mut self,
+        uid: &Value,
+        client_id: &str,
+        hold: &str,
+        delivered: bool,
+    ) -> u64 {
+        let Some(m) = self.by_uid.get_mut(uid).and_then(|c| c.get_mut(client_id)) else {
+            return 0;
+        };
+        let held = m.holds.remove(hold).unwrap_or_default();
+        if delivered {
+            return 0;
+        }
+        self.put_back(uid, client_id, held)
     }
 
     /// Puts taken mail back at the front; returns how many pushes were
     /// dropped to keep the bound (the newest: those taken first stay first).
-    pub(super) fn put_back(&mut self, uid: &Value, client_id: &str, items: Vec<String>) -> u64 {
+    fn put_back(&mut self, uid: &Value, client_id: &str, items: Vec<String>) -> u64 {
         let Some(m) = self.by_uid.get_mut(uid).and_then(|c| c.get_mut(client_id)) else {
             return items.len() as u64;
         };
@@ -179,14 +208,6 @@ pub(crate) fn decode_mail(items: Vec<String>) -> Vec<Event> {
         .collect()
 }
 
-/// Events as a mailbox keeps them (to put them back).
-pub(crate) fn encode_mail(events: &[Event]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|event| super::codec::encode_event(event).ok())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,13 +237,18 @@ mod tests {
             9,
         );
         boxes.mail(t0, &p, &e);
-        assert_eq!(boxes.take(&ann, "tab1").len(), 3);
-        assert!(boxes.take(&ann, "tab1").is_empty(), "taken once");
-        let tab2 = boxes.take(&ann, "tab2");
+        assert_eq!(boxes.take(&ann, "tab1", "p1").len(), 3);
+        assert_eq!(
+            boxes.take(&ann, "tab1", "p1").len(),
+            3,
+            "again for the same poll"
+        );
+        assert_eq!(boxes.settle(&ann, "tab1", "p1", true), 0);
+        assert!(boxes.take(&ann, "tab1", "p2").is_empty(), "delivered once");
+        let tab2 = boxes.take(&ann, "tab2", "p3");
         assert_eq!(tab2.len(), 4);
-        let back = boxes.put_back(&ann, "tab2", tab2.clone());
-        assert_eq!(back, 0);
-        assert_eq!(boxes.take(&ann, "tab2"), tab2, "put back in order");
+        assert_eq!(boxes.settle(&ann, "tab2", "p3", false), 0);
+        assert_eq!(boxes.take(&ann, "tab2", "p4"), tab2, "put back in order");
     }
 
     #[test]
@@ -237,7 +263,7 @@ mod tests {
             dropped += boxes.mail(t0, &p, &e);
         }
         assert!(dropped > 0);
-        let kept = boxes.take(&bob, "tab");
+        let kept = boxes.take(&bob, "tab", "p");
         assert_eq!(kept.len() as u64 + dropped, 10);
         assert!(
             kept.last().unwrap().contains(" 9]"),

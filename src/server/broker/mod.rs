@@ -40,15 +40,17 @@
 //!   the oldest pushes are dropped, counted in [`BrokerStats::lost`] and
 //!   logged. A client unheard of for longer than its registration loses
 //!   its mailbox, as a single node forgets it after its grace period.
-//! * If a long-poll ends (the client went away, or its timeout) in the
-//!   instant after its node took the client's mail, the mail is put back
-//!   at the front of the mailbox and the client's polls on that node are
-//!   woken; a poll held meanwhile on another node takes it at its next wake
-//!   or the client's next poll, and could take later pushes first.
-//! * The mail taken for a poll whose answer cannot be written (the client's
+//! * What a poll takes from the mailbox is held for that poll until it is
+//!   settled: delivered, or put back at the front of the mailbox (the poll
+//!   ended meanwhile, its client went away, or the answer of a take was
+//!   lost: a take for the same poll gives the held mail again), and the
+//!   client's polls on that node woken. A poll held meanwhile on another
+//!   node takes put-back mail at its next wake or the client's next poll,
+//!   and could take later pushes first. Held mail of a node that dies is
+//!   lost when the client's registration ends.
+//! * The mail in a poll's answer that cannot be written (the client's
 //!   connection died after the answer was made) is lost with it, as with a
-//!   single node; a take whose reply from the broker is lost (Redis slower
-//!   than its 2 s response timeout) loses that mail, logged.
+//!   single node.
 //! * With a broker that shares Ajax clients, a push counts and reaches this
 //!   node's WebSocket clients only: what [`send`](super::ChannelSocketServer::send)
 //!   and [`send_to_client`](super::ChannelSocketServer::send_to_client)
@@ -216,10 +218,14 @@ pub trait Broker: Send + Sync + std::fmt::Debug + 'static {
         })
     }
 
-    /// Takes every push waiting in an Ajax client's mailbox, oldest first.
+    /// Takes every push waiting in an Ajax client's mailbox for one poll,
+    /// oldest first: into the poll's hold (`hold`, a token unique to the
+    /// poll), after what that hold has from earlier takes, so that a take
+    /// whose answer was lost gives the same pushes again. Until
+    /// [`settle_mail`](Self::settle_mail) the held pushes are the poll's.
     /// A [`MailboxError`] when the backend is unreachable.
-    fn take_mail(&self, uid: &Value, client_id: &str) -> BrokerFuture<Vec<Event>> {
-        let _ = (uid, client_id);
+    fn take_mail(&self, uid: &Value, client_id: &str, hold: &str) -> BrokerFuture<Vec<Event>> {
+        let _ = (uid, client_id, hold);
         Box::pin(async {
             Err(MailboxError(
                 "this broker does not share Ajax clients".into(),
@@ -227,12 +233,19 @@ pub trait Broker: Send + Sync + std::fmt::Debug + 'static {
         })
     }
 
-    /// Puts pushes taken by [`take_mail`](Self::take_mail) back at the
-    /// front of the mailbox (the poll they were for ended meanwhile). A
-    /// [`MailboxError`] when the backend is unreachable (they are lost,
-    /// and logged by the node).
-    fn put_back_mail(&self, uid: &Value, client_id: &str, events: Vec<Event>) -> BrokerFuture<()> {
-        let _ = (uid, client_id, events);
+    /// Ends a poll's hold: its pushes were `delivered` (forgotten), or not
+    /// (put back at the front of the mailbox, in order, for the next poll).
+    /// A [`MailboxError`] when the backend is unreachable: the held pushes
+    /// then live as long as the client's registration, and are lost
+    /// (logged by the node).
+    fn settle_mail(
+        &self,
+        uid: &Value,
+        client_id: &str,
+        hold: &str,
+        delivered: bool,
+    ) -> BrokerFuture<()> {
+        let _ = (uid, client_id, hold, delivered);
         Box::pin(async {
             Err(MailboxError(
                 "this broker does not share Ajax clients".into(),

@@ -19,7 +19,7 @@ use super::{ClusterNode, Outgoing, RedisBroker, lock};
 use crate::edn;
 use crate::event::Event;
 use crate::server::broker::codec::EVENT_START;
-use crate::server::broker::mailboxes::{decode_mail, encode_mail};
+use crate::server::broker::mailboxes::decode_mail;
 use crate::server::broker::{BrokerFuture, ClusterPush, MailboxError, PushTarget};
 use crate::value::Value;
 
@@ -121,31 +121,49 @@ end
 redis.call('SADD', KEYS[2], ARGV[3])
 if old and tonumber(old) > now then return 1 else return 0 end";
 
-/// Takes a mailbox; KEYS: the list, its byte count.
+/// Takes a mailbox into a poll's hold; KEYS: the list, its byte count,
+/// the hold; ARGV: ttl ms. Returns everything the hold has, oldest first
+/// (what an earlier take whose answer was lost moved there too).
 const TAKE_SCRIPT: &str = r"
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-redis.call('DEL', KEYS[1], KEYS[2])
-return items";
+local held = redis.call('LRANGE', KEYS[3], 0, -1)
+local new = redis.call('LRANGE', KEYS[1], 0, -1)
+if #new > 0 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  for _, item in ipairs(new) do
+    redis.call('RPUSH', KEYS[3], item)
+    held[#held + 1] = item
+  end
+end
+if #held > 0 then redis.call('PEXPIRE', KEYS[3], ARGV[1]) end
+return held";
 
-/// Puts items back at a mailbox's front; KEYS: the list, its byte count;
-/// ARGV: max bytes, ttl ms, the items in order. Returns how many of the
-/// newest were dropped to keep the bound.
-const PUT_BACK_SCRIPT: &str = r"
+/// Ends a poll's hold; KEYS: the list, its byte count, the hold; ARGV:
+/// delivered (1 or 0), max bytes, ttl ms. Not delivered: the held items go
+/// back at the list's front, in order. Returns how many of the newest were
+/// dropped to keep the bound.
+const SETTLE_SCRIPT: &str = r"
+if ARGV[1] == '1' then
+  redis.call('DEL', KEYS[3])
+  return 0
+end
+local held = redis.call('LRANGE', KEYS[3], 0, -1)
+redis.call('DEL', KEYS[3])
+if #held == 0 then return 0 end
 local bytes = 0
-for i = #ARGV, 3, -1 do
-  redis.call('LPUSH', KEYS[1], ARGV[i])
-  bytes = bytes + #ARGV[i]
+for i = #held, 1, -1 do
+  redis.call('LPUSH', KEYS[1], held[i])
+  bytes = bytes + #held[i]
 end
 local total = redis.call('INCRBY', KEYS[2], bytes)
 local lost = 0
-while total > tonumber(ARGV[1]) do
+while total > tonumber(ARGV[2]) do
   local old = redis.call('RPOP', KEYS[1])
   if not old then break end
   total = redis.call('INCRBY', KEYS[2], -#old)
   lost = lost + 1
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return lost";
 
 /// Whose mailboxes a push goes to, as the publish script reads it.
@@ -343,30 +361,48 @@ impl RedisBroker {
         Box::pin(async move { Ok(call.await? == 1) })
     }
 
-    pub(super) fn take_ajax_mail(&self, uid: &Value, client_id: &str) -> BrokerFuture<Vec<Event>> {
-        let (mailbox, size) = self.mailbox_keys(uid, client_id);
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(TAKE_SCRIPT).arg(2).arg(mailbox).arg(size);
-        let call = self.mail_call::<Vec<String>>(cmd, false);
-        Box::pin(async move { Ok(decode_mail(call.await?)) })
+    fn hold_key(&self, hold: &str) -> String {
+        format!("{}:mailheld:{hold}", self.options.namespace)
     }
 
-    pub(super) fn put_back_ajax_mail(
+    pub(super) fn take_ajax_mail(
         &self,
         uid: &Value,
         client_id: &str,
-        events: Vec<Event>,
+        hold: &str,
+    ) -> BrokerFuture<Vec<Event>> {
+        let (mailbox, size) = self.mailbox_keys(uid, client_id);
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(TAKE_SCRIPT)
+            .arg(3)
+            .arg(mailbox)
+            .arg(size)
+            .arg(self.hold_key(hold))
+            .arg(self.ajax_ttl_ms.load(Ordering::Relaxed));
+        // Taking again for the same hold gives the same: it may run twice.
+        let call = self.mail_call::<Vec<String>>(cmd, true);
+        Box::pin(async move { Ok(decode_mail(call.await?)) })
+    }
+
+    pub(super) fn settle_ajax_mail(
+        &self,
+        uid: &Value,
+        client_id: &str,
+        hold: &str,
+        delivered: bool,
     ) -> BrokerFuture<()> {
         let (mailbox, size) = self.mailbox_keys(uid, client_id);
         let mut cmd = redis::cmd("EVAL");
-        cmd.arg(PUT_BACK_SCRIPT)
-            .arg(2)
+        cmd.arg(SETTLE_SCRIPT)
+            .arg(3)
             .arg(mailbox)
             .arg(size)
+            .arg(self.hold_key(hold))
+            .arg(if delivered { 1 } else { 0 })
             .arg(self.options.ajax_mailbox_bytes)
-            .arg(self.ajax_ttl_ms.load(Ordering::Relaxed))
-            .arg(encode_mail(&events));
-        let call = self.mail_call::<u64>(cmd, false);
+            .arg(self.ajax_ttl_ms.load(Ordering::Relaxed));
+        // Settling twice settles once: the hold is gone after the first.
+        let call = self.mail_call::<u64>(cmd, true);
         let lost = self.lost.clone();
         Box::pin(async move {
             let dropped = call.await?;

@@ -36,7 +36,8 @@
 //!   (at its handshake and every poll, for the poll timeout plus the Ajax
 //!   grace and 5 s), and its pushes wait in its mailbox, a Redis list of at
 //!   most [`RedisOptions::ajax_mailbox_bytes`], until a poll on any node
-//!   takes them (once: the list is taken and emptied by one script). The
+//!   takes them (once: one script moves the list into the poll's hold,
+//!   `{namespace}:mailheld:{token}`, until the poll settles it). The
 //!   publisher fills the mailboxes by one script per batch, before the
 //!   batch's stream entry, skipping pushes it mailed already (by sequence
 //!   number); a node that reads the entry wakes its polls for those users.
@@ -950,17 +951,23 @@ impl Broker for RedisBroker {
         self.register_ajax_client(uid, client_id, ttl)
     }
 
-    fn take_mail(&self, uid: &Value, client_id: &str) -> BrokerFuture<Vec<crate::event::Event>> {
-        self.take_ajax_mail(uid, client_id)
-    }
-
-    fn put_back_mail(
+    fn take_mail(
         &self,
         uid: &Value,
         client_id: &str,
-        events: Vec<crate::event::Event>,
+        hold: &str,
+    ) -> BrokerFuture<Vec<crate::event::Event>> {
+        self.take_ajax_mail(uid, client_id, hold)
+    }
+
+    fn settle_mail(
+        &self,
+        uid: &Value,
+        client_id: &str,
+        hold: &str,
+        delivered: bool,
     ) -> BrokerFuture<()> {
-        self.put_back_ajax_mail(uid, client_id, events)
+        self.settle_ajax_mail(uid, client_id, hold, delivered)
     }
 
     fn stats(&self) -> BrokerStats {
