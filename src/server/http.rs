@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use std::future::Future;
 
+use super::core::ServerCore;
 use super::driver::ChannelSocketServer;
 use super::request::ChskRequest;
 use super::security::{HttpResponse, text_response};
 use super::shared::Route;
-use super::types::{AjaxGet, AjaxPost, ConnId};
+use super::types::{AjaxGet, AjaxPost, ConnId, ConnectError};
 use super::ws_connection::WsConnection;
 use crate::channel::ServerChannel;
 use crate::packer::{Packed, PackedRef};
@@ -73,6 +74,18 @@ pub(super) fn body_response(payload: &Packed) -> HttpResponse {
     resp
 }
 
+/// What the core answered a held poll with (`None`, or nothing: closed).
+pub(super) fn poll_response(
+    answer: Result<Option<Arc<Packed>>, async_channel::RecvError>,
+) -> GetResponse {
+    match answer {
+        Ok(Some(body)) => GetResponse::Respond(body_response(&body)),
+        // Closed by the application (close_uid): end without an answer the
+        // client could take for data.
+        _ => GetResponse::Respond(text_response(503, "Connection closed by the server")),
+    }
+}
+
 fn shutting_down() -> HttpResponse {
     text_response(503, "Server shutting down")
 }
@@ -123,26 +136,15 @@ impl ChannelSocketServer {
                 .await;
         }
         let client_id = req.client_id.clone();
-        let req = Arc::new(req);
         let (tx, rx) = async_channel::bounded(1);
-        let shard = self.shared.shard_of_uid(&uid);
-        let (answer, events) = self.shared.with_shard(shard, |st, now| {
-            let answer =
-                st.core()
-                    .ajax_get(now, uid.clone(), &client_id, handshake, &handshake_data);
-            if let Ok(AjaxGet::Held(conn)) = &answer {
-                st.add_route(*conn, Route::Poll(tx), Some(req.clone()));
-            }
-            answer
-        });
-        self.deliver(events).await;
-        let conn = match answer {
-            Err(e) => {
-                tracing::warn!(error = %e, "Ajax connection refused");
-                return GetResponse::Respond(text_response(e.http_status(), &e.to_string()));
-            }
-            Ok(AjaxGet::Respond(body)) => return GetResponse::Respond(body_response(&body)),
-            Ok(AjaxGet::Held(conn)) => conn,
+        let opened = self
+            .open_ajax_get(&uid, req, tx, |core, now| {
+                core.ajax_get(now, uid.clone(), &client_id, handshake, &handshake_data)
+            })
+            .await;
+        let conn = match opened {
+            Ok(conn) => conn,
+            Err(response) => return response,
         };
         let server = self.clone();
         let guard_uid = uid.clone();
@@ -150,11 +152,39 @@ impl ChannelSocketServer {
         let answer = rx.recv().await;
         guard.0 = None;
         self.forget(conn);
+        poll_response(answer)
+    }
+
+    /// An Ajax GET on the user's shard: `get` asks the core; a poll it holds
+    /// is routed to `tx`, with the request. Returns the held poll, or the
+    /// response to give at once (a handshake, a refusal).
+    pub(super) async fn open_ajax_get(
+        &self,
+        uid: &Value,
+        req: ChskRequest,
+        tx: async_channel::Sender<Option<Arc<Packed>>>,
+        get: impl FnOnce(&mut ServerCore, std::time::Instant) -> Result<AjaxGet, ConnectError>,
+    ) -> Result<ConnId, GetResponse> {
+        let req = Arc::new(req);
+        let shard = self.shared.shard_of_uid(uid);
+        let (answer, events) = self.shared.with_shard(shard, |st, now| {
+            let answer = get(st.core(), now);
+            if let Ok(AjaxGet::Held(conn)) = &answer {
+                st.add_route(*conn, Route::Poll(tx), Some(req));
+            }
+            answer
+        });
+        self.deliver(events).await;
         match answer {
-            Ok(Some(body)) => GetResponse::Respond(body_response(&body)),
-            // Closed by the application (close_uid): end without an answer the
-            // client could take for data.
-            _ => GetResponse::Respond(text_response(503, "Connection closed by the server")),
+            Err(e) => {
+                tracing::warn!(error = %e, "Ajax connection refused");
+                Err(GetResponse::Respond(text_response(
+                    e.http_status(),
+                    &e.to_string(),
+                )))
+            }
+            Ok(AjaxGet::Respond(body)) => Err(GetResponse::Respond(body_response(&body))),
+            Ok(AjaxGet::Held(conn)) => Ok(conn),
         }
     }
 

@@ -17,11 +17,10 @@ use futures_util::future::{Either, select};
 
 use super::broker::{Broker, PushTarget};
 use super::driver::ChannelSocketServer;
-use super::http::{DropGuard, GetResponse, body_response};
+use super::http::{DropGuard, GetResponse, body_response, poll_response};
 use super::request::ChskRequest;
 use super::security::text_response;
-use super::shared::Route;
-use super::types::{AjaxGet, ConnId};
+use super::types::ConnId;
 use crate::event::Event;
 use crate::packer::Packed;
 use crate::value::Value;
@@ -150,42 +149,29 @@ impl ChannelSocketServer {
                 return GetResponse::Respond(text_response(503, "Cluster unavailable"));
             }
         };
-        let shard = self.shared.shard_of_uid(&uid);
+        let (tx, rx) = async_channel::bounded(1);
         if handshake || !known {
-            let (answer, events) = self.shared.with_shard(shard, |st, now| {
-                st.core()
-                    .ajax_get(now, uid.clone(), &client_id, true, &handshake_data)
-            });
-            self.deliver(events).await;
-            return GetResponse::Respond(match answer {
-                Ok(AjaxGet::Respond(body)) => body_response(&body),
-                Ok(AjaxGet::Held(_)) => text_response(500, "Handshake not answered"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "Ajax connection refused");
-                    text_response(e.http_status(), &e.to_string())
-                }
+            // Answered at once: the handshake holds no poll.
+            let opened = self
+                .open_ajax_get(&uid, req, tx, |core, now| {
+                    core.ajax_get(now, uid.clone(), &client_id, true, &handshake_data)
+                })
+                .await;
+            return opened.err().unwrap_or_else(|| {
+                GetResponse::Respond(text_response(500, "Handshake not answered"))
             });
         }
         // Among the waiters before the first look at the mailbox: no
         // mail arriving in between goes unnoticed.
         let slot = self.shared.mail_waiters.add(&uid, &client_id);
-        let req = Arc::new(req);
-        let (tx, rx) = async_channel::bounded(1);
-        let (answer, events) = self.shared.with_shard(shard, |st, now| {
-            let answer = st.core().ajax_poll_known(now, uid.clone(), &client_id);
-            if let Ok(AjaxGet::Held(conn)) = &answer {
-                st.add_route(*conn, Route::Poll(tx), Some(req.clone()));
-            }
-            answer
-        });
-        self.deliver(events).await;
-        let conn = match answer {
-            Err(e) => {
-                tracing::warn!(error = %e, "Ajax connection refused");
-                return GetResponse::Respond(text_response(e.http_status(), &e.to_string()));
-            }
-            Ok(AjaxGet::Respond(body)) => return GetResponse::Respond(body_response(&body)),
-            Ok(AjaxGet::Held(conn)) => conn,
+        let opened = self
+            .open_ajax_get(&uid, req, tx, |core, now| {
+                core.ajax_poll_known(now, uid.clone(), &client_id)
+            })
+            .await;
+        let conn = match opened {
+            Ok(conn) => conn,
+            Err(response) => return response,
         };
         // What this poll takes from the mailbox is held for it until settled.
         let hold: Arc<str> = Arc::from(uuid::Uuid::new_v4().simple().to_string());
@@ -220,10 +206,7 @@ impl ChannelSocketServer {
         drop(slot);
         // Whatever a take whose answer was lost held for this poll goes back.
         self.settle_later(&broker, &uid, &client_id, &hold);
-        GetResponse::Respond(match answer {
-            Ok(Some(body)) => body_response(&body),
-            _ => text_response(503, "Connection closed by the server"),
-        })
+        poll_response(answer)
     }
 
     /// Takes the client's mail for its held poll `conn` into the poll's
