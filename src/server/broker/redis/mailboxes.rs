@@ -267,14 +267,18 @@ impl RedisBroker {
     ) {
         let counts: Option<(u64, u64)> =
             reply.and_then(|v| redis::from_redis_value(v.clone()).ok());
-        if let Some((_, dropped)) = counts
-            && dropped > 0
-        {
+        // Unread, the reply counts as mail, so that no poll misses a wake.
+        let (mailed, dropped) = counts.unwrap_or((1, 0));
+        if dropped > 0 {
             self.lost.fetch_add(dropped, Ordering::Relaxed);
             tracing::warn!(
                 dropped,
                 "redis broker: Ajax mailbox full, oldest pushes dropped"
             );
+        }
+        // Nothing mailed (the usual case without Ajax clients): no poll to wake.
+        if mailed == 0 {
+            return;
         }
         if let Some(node) = node.upgrade() {
             for mail in batch.iter().filter_map(|e| e.mail.as_ref()) {
