@@ -137,6 +137,7 @@ pub mod runtime;
 #[path = "../runtimes/mod.rs"]
 pub mod runtimes;
 pub mod server;
+mod setters;
 mod stack;
 mod transport;
 mod typed;

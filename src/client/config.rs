@@ -153,20 +153,8 @@ pub enum ConfigError {
     BadConnRate(f64),
 }
 
-/// One consuming setter per option: `$doc` is the whole doc comment.
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {$(
-        $(#[$doc])*
-        #[must_use]
-        pub fn $name(mut self, value: $ty) -> Self {
-            self.$name = value;
-            self
-        }
-    )*};
-}
-
 impl ClientConfig {
-    setters! {
+    crate::setters::setters! {
         /// Sets the transport (`:type`, default [`ChskType::Auto`]).
         chsk_type: ChskType;
         /// Sets WebSocket keep-alive (`:ws-kalive-ms`, default 20 s). As in

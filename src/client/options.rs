@@ -171,19 +171,6 @@ impl fmt::Debug for ClientOptions {
     }
 }
 
-/// Setters of the core's options, each forwarding to [`ClientConfig`]'s
-/// setter of the same name.
-macro_rules! config_setters {
-    ($($name:ident: $ty:ty;)*) => {$(
-        #[doc = concat!("Sets [`ClientConfig::", stringify!($name), "`] (see there).")]
-        #[must_use]
-        pub fn $name(mut self, value: $ty) -> Self {
-            self.config = self.config.$name(value);
-            self
-        }
-    )*};
-}
-
 impl ClientOptions {
     /// Options for the channel socket at `url` (`http://host:port/chsk`;
     /// `https`, `ws` and `wss` work too), with every other option at its
@@ -257,7 +244,7 @@ impl ClientOptions {
         self
     }
 
-    config_setters! {
+    crate::setters::config_setters! { "ClientConfig";
         chsk_type: ChskType;
         ws_kalive: Option<Duration>;
         ws_ping_timeout: Duration;

@@ -107,20 +107,8 @@ pub enum ConfigError {
     ZeroBound(&'static str),
 }
 
-/// One consuming setter per option: `$doc` is the whole doc comment.
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {$(
-        $(#[$doc])*
-        #[must_use]
-        pub fn $name(mut self, value: $ty) -> Self {
-            self.$name = value;
-            self
-        }
-    )*};
-}
-
 impl ServerConfig {
-    setters! {
+    crate::setters::setters! {
         /// Sets the server WebSocket keep-alive (`:ws-kalive-ms`, default
         /// 25 s). As in Sente 1.21 the effective idle window is **half** of
         /// it (12.5 s): a connection that sent nothing for that long gets

@@ -126,19 +126,6 @@ impl std::fmt::Debug for ServerOptions {
     }
 }
 
-/// Setters of the timings, each forwarding to [`ServerConfig`]'s setter of
-/// the same name.
-macro_rules! config_setters {
-    ($($name:ident: $ty:ty;)*) => {$(
-        #[doc = concat!("Sets [`ServerConfig::", stringify!($name), "`] (see there).")]
-        #[must_use]
-        pub fn $name(mut self, value: $ty) -> Self {
-            self.config = self.config.$name(value);
-            self
-        }
-    )*};
-}
-
 impl ServerOptions {
     /// Replaces the timings and bounds of the protocol at once (the default
     /// is [`ServerConfig::default`]); the setters below change one.
@@ -148,7 +135,7 @@ impl ServerOptions {
         self
     }
 
-    config_setters! {
+    crate::setters::config_setters! { "ServerConfig";
         ws_kalive: Option<Duration>;
         ws_ping_timeout: Option<Duration>;
         lp_timeout: Duration;

@@ -113,59 +113,35 @@ impl Default for RedisOptions {
 impl RedisOptions {
     /// The prefix of every key (default `"sente"`): clusters on one Redis
     /// with different namespaces do not meet.
+    #[must_use]
     pub fn namespace(mut self, value: impl Into<String>) -> Self {
         self.namespace = value.into();
         self
     }
 
-    /// About how many entries the stream keeps (default 10,000; an entry
-    /// holds the pushes a node published at once, one or more): how far a
-    /// node may fall behind, or stay away, and still get every push.
-    pub fn stream_len(mut self, value: usize) -> Self {
-        self.stream_len = value;
-        self
-    }
-
-    /// How often a node rewrites its presence (default 1 s).
-    pub fn heartbeat(mut self, value: Duration) -> Self {
-        self.heartbeat = value;
-        self
-    }
-
-    /// How long a node's presence lives without a heartbeat (default 5 s).
-    pub fn node_ttl(mut self, value: Duration) -> Self {
-        self.node_ttl = value;
-        self
-    }
-
-    /// The bytes of pushes a node keeps while Redis is unreachable
-    /// (default 8 MiB; the oldest are dropped past it, counted and logged).
-    pub fn max_unpublished_bytes(mut self, value: usize) -> Self {
-        self.max_unpublished_bytes = value;
-        self
-    }
-
-    /// How long one `XREAD` waits for new entries (default 1 s).
-    pub fn read_block(mut self, value: Duration) -> Self {
-        self.read_block = value;
-        self
-    }
-
-    /// Whether the nodes share Ajax clients (default true): a client's
-    /// requests may reach any node, its pushes wait in its mailbox in Redis
-    /// (see the [broker module](super)). False: Ajax clients keep to the
-    /// node of their handshake (sticky routing).
-    pub fn shared_ajax(mut self, value: bool) -> Self {
-        self.shared_ajax = value;
-        self
-    }
-
-    /// The bytes one Ajax client's mailbox holds at most (default
-    /// [`AJAX_MAILBOX_BYTES`], 1 MiB); past it the oldest pushes are
-    /// dropped, counted in [`BrokerStats::lost`] and logged.
-    pub fn ajax_mailbox_bytes(mut self, value: usize) -> Self {
-        self.ajax_mailbox_bytes = value;
-        self
+    crate::setters::setters! {
+        /// About how many entries the stream keeps (default 10,000; an entry
+        /// holds the pushes a node published at once, one or more): how far a
+        /// node may fall behind, or stay away, and still get every push.
+        stream_len: usize;
+        /// How often a node rewrites its presence (default 1 s).
+        heartbeat: Duration;
+        /// How long a node's presence lives without a heartbeat (default 5 s).
+        node_ttl: Duration;
+        /// The bytes of pushes a node keeps while Redis is unreachable
+        /// (default 8 MiB; the oldest are dropped past it, counted and logged).
+        max_unpublished_bytes: usize;
+        /// How long one `XREAD` waits for new entries (default 1 s).
+        read_block: Duration;
+        /// Whether the nodes share Ajax clients (default true): a client's
+        /// requests may reach any node, its pushes wait in its mailbox in Redis
+        /// (see the [broker module](super)). False: Ajax clients keep to the
+        /// node of their handshake (sticky routing).
+        shared_ajax: bool;
+        /// The bytes one Ajax client's mailbox holds at most (default
+        /// [`AJAX_MAILBOX_BYTES`], 1 MiB); past it the oldest pushes are
+        /// dropped, counted in [`BrokerStats::lost`] and logged.
+        ajax_mailbox_bytes: usize;
     }
 }
 
