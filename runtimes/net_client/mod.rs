@@ -310,3 +310,55 @@ fn origin_of(uri: &http::Uri, plain: &str, secure: &str) -> Result<Origin, Strin
         port,
     })
 }
+
+/// What every runtime's transport type (a struct whose `inner` is a
+/// [`NetTransport`]) has alike: the TLS settings and [`ClientTransport`].
+macro_rules! net_transport_api {
+    ($transport:ty) => {
+        impl $transport {
+            /// Trusts these root certificates for `wss://` and `https://`
+            /// instead of the platform's.
+            #[cfg(feature = "tls")]
+            pub fn with_tls_roots(self, roots: rustls::RootCertStore) -> Self {
+                Self {
+                    inner: self
+                        .inner
+                        .with_tls(crate::runtimes::net_client::tls::Tls::roots(roots)),
+                }
+            }
+
+            /// Uses this rustls configuration, as it is, for `wss://` and
+            /// `https://` (client certificates, custom verification, ALPN, …).
+            #[cfg(feature = "tls")]
+            pub fn with_tls_config(self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
+                Self {
+                    inner: self
+                        .inner
+                        .with_tls(crate::runtimes::net_client::tls::Tls::config(config)),
+                }
+            }
+        }
+
+        impl crate::client::ClientTransport for $transport {
+            fn connect_ws(
+                &self,
+                request: crate::client::WsRequest,
+            ) -> crate::runtime::BoxFuture<
+                Result<Box<dyn crate::client::ClientWebSocket>, crate::channel::ChannelError>,
+            > {
+                self.inner.connect_ws(request)
+            }
+
+            fn ajax(
+                &self,
+                request: crate::client::AjaxRequest,
+            ) -> crate::runtime::BoxFuture<
+                Result<crate::client::AjaxResponse, crate::client::AjaxError>,
+            > {
+                self.inner.ajax(request)
+            }
+        }
+    };
+}
+
+pub(crate) use net_transport_api;

@@ -7,10 +7,6 @@ use std::time::Duration;
 
 use smol::net::TcpStream;
 
-use crate::channel::ChannelError;
-use crate::client::{
-    AjaxError, AjaxRequest, AjaxResponse, ClientTransport, ClientWebSocket, WsRequest,
-};
 use crate::runtime::BoxFuture;
 use crate::runtimes::net_client::{Net, NetTransport};
 
@@ -70,39 +66,6 @@ impl SmolClientTransport {
             inner: NetTransport::new(SmolNet),
         }
     }
-
-    /// Trusts these root certificates for `wss://` and `https://` instead
-    /// of the platform's.
-    #[cfg(feature = "tls")]
-    pub fn with_tls_roots(self, roots: rustls::RootCertStore) -> Self {
-        Self {
-            inner: self
-                .inner
-                .with_tls(crate::runtimes::net_client::tls::Tls::roots(roots)),
-        }
-    }
-
-    /// Uses this rustls configuration, as it is, for `wss://` and
-    /// `https://` (client certificates, custom verification, ALPN, …).
-    #[cfg(feature = "tls")]
-    pub fn with_tls_config(self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
-        Self {
-            inner: self
-                .inner
-                .with_tls(crate::runtimes::net_client::tls::Tls::config(config)),
-        }
-    }
 }
 
-impl ClientTransport for SmolClientTransport {
-    fn connect_ws(
-        &self,
-        request: WsRequest,
-    ) -> BoxFuture<Result<Box<dyn ClientWebSocket>, ChannelError>> {
-        self.inner.connect_ws(request)
-    }
-
-    fn ajax(&self, request: AjaxRequest) -> BoxFuture<Result<AjaxResponse, AjaxError>> {
-        self.inner.ajax(request)
-    }
-}
+crate::runtimes::net_client::net_transport_api!(SmolClientTransport);

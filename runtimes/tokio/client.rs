@@ -8,10 +8,6 @@ use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 
-use crate::channel::ChannelError;
-use crate::client::{
-    AjaxError, AjaxRequest, AjaxResponse, ClientTransport, ClientWebSocket, WsRequest,
-};
 use crate::runtime::BoxFuture;
 use crate::runtimes::hyper_io::HyperIo;
 use crate::runtimes::net_client::{Net, NetTransport};
@@ -92,39 +88,6 @@ impl TokioClientTransport {
     pub fn current() -> Self {
         Self::new(tokio::runtime::Handle::current())
     }
-
-    /// Trusts these root certificates for `wss://` and `https://` instead
-    /// of the platform's.
-    #[cfg(feature = "tls")]
-    pub fn with_tls_roots(self, roots: rustls::RootCertStore) -> Self {
-        Self {
-            inner: self
-                .inner
-                .with_tls(crate::runtimes::net_client::tls::Tls::roots(roots)),
-        }
-    }
-
-    /// Uses this rustls configuration, as it is, for `wss://` and
-    /// `https://`.
-    #[cfg(feature = "tls")]
-    pub fn with_tls_config(self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
-        Self {
-            inner: self
-                .inner
-                .with_tls(crate::runtimes::net_client::tls::Tls::config(config)),
-        }
-    }
 }
 
-impl ClientTransport for TokioClientTransport {
-    fn connect_ws(
-        &self,
-        request: WsRequest,
-    ) -> BoxFuture<Result<Box<dyn ClientWebSocket>, ChannelError>> {
-        self.inner.connect_ws(request)
-    }
-
-    fn ajax(&self, request: AjaxRequest) -> BoxFuture<Result<AjaxResponse, AjaxError>> {
-        self.inner.ajax(request)
-    }
-}
+crate::runtimes::net_client::net_transport_api!(TokioClientTransport);
